@@ -85,6 +85,12 @@ class ShapeBuilder:
         """Lip band above (dy > 0) or below (dy < 0) the mouth line."""
         return side_mask * gauss(self.v, (0, Y_M + dy, 0.096), (X_C * rx, abs(dy) + 0.004, 0.02))
 
+    def lip_block(self, side_mask: np.ndarray, direction: int) -> np.ndarray:
+        """The whole lip on one side of the slit at full weight (fading past the vermilion)."""
+        lateral = np.exp(-((self.x / (X_C * 1.05)) ** 2))
+        beyond = (self.y - Y_M) * direction
+        return side_mask * lateral * (1 - smoothstep(0.006, 0.018, beyond)) * (self.z > 0.07)
+
     def corner(self, sign: float) -> np.ndarray:
         return self.skin * gauss(self.v, (X_C * sign, Y_M, 0.088), (0.014, 0.012, 0.02)) * (self.z > 0.04)
 
@@ -181,7 +187,7 @@ def _mouth_shapes(b: ShapeBuilder) -> dict[str, np.ndarray]:
     return {
         "jawOpen": b.jaw_open,
         "jawForward": b.translate(b.jaw, (0, 0, 0.009)),
-        "mouthClose": -0.65 * b.jaw_open * lower_lip[:, None] + 0.35 * upper_lip[:, None] * reference,
+        "mouthClose": -0.65 * b.jaw_open * b.lip_block(b.lower, -1)[:, None] + 0.35 * b.lip_block(b.upper, 1)[:, None] * reference,
         "mouthFunnel": np.stack([-0.3 * b.x * lip_band, parting, 0.008 * lip_band], -1),
         "mouthPucker": np.stack([-0.45 * b.x * lip_band, -(b.y - Y_M) * 0.3 * lip_band, 0.011 * lip_band], -1),
         "mouthRollLower": b.translate(b.lips(b.lower, -0.004, 1.0), (0, 0.002, -0.006)),

@@ -157,8 +157,10 @@ def build_skin() -> Sculpt:
             # below row r+1 (its lower ids, ``below``); on slits the two differ.
             lo_a, lo_b = grid[r, c], grid[r, c2]
             a, b = below[r + 1, c], below[r + 1, c2]
-            tris.append((lo_a, lo_b, b))
-            tris.append((lo_a, b, a))
+            if thetas[c] < 0 and thetas[c2] <= 0:  # mirror the diagonal so the mesh is symmetric
+                tris += [(lo_a, lo_b, a), (lo_b, b, a)]
+            else:
+                tris += [(lo_a, lo_b, b), (lo_a, b, a)]
     pole = len(points)
     points.append(cast_rays(np.array([[0.0, 1.0, 0.0]]))[0])
     for c in range(cols):
