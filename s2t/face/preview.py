@@ -64,3 +64,44 @@ def contact_sheet(images: list[np.ndarray], labels: list[str], columns: int = 8)
         sheet.paste(Image.fromarray(img), (x, y))
         draw.text((x + 4, y + h + 2), label, fill=(230, 230, 230))
     return np.asarray(sheet)
+
+
+REGION_COLORS = {
+    "eyeball_left": (238, 238, 232), "eyeball_right": (238, 238, 232),
+    "iris_left": (84, 112, 150), "iris_right": (84, 112, 150),
+    "pupil_left": (12, 12, 14), "pupil_right": (12, 12, 14),
+    "teeth_upper": (246, 244, 232), "teeth_lower": (246, 244, 232),
+    "tongue": (196, 96, 98), "mouth_cavity": (72, 26, 32),
+}  # fmt: skip
+SKIN_COLOR = (224, 189, 165)
+
+
+def region_face_colors(triangles: np.ndarray, regions: dict[str, np.ndarray]) -> np.ndarray:
+    """Per-face colours: skin, with eyes, teeth, tongue and mouth cavity painted (later wins)."""
+    colors = np.tile(np.array(SKIN_COLOR, float), (len(triangles), 1))
+    for name, color in REGION_COLORS.items():
+        if name in regions:
+            inside = np.zeros(triangles.max() + 1, bool)
+            inside[regions[name]] = True
+            colors[inside[triangles].all(1)] = color
+    return colors
+
+
+def blendshape_sheet(model, size: int = 200, columns: int = 8) -> np.ndarray:
+    """Contact sheet: the neutral face, then every expression channel at weight 1.
+
+    Eye and brow shapes are framed on the upper face, the rest on the lower face, each
+    turned a little so depth (jaw, lips, tongue) reads.
+    """
+    colors = region_face_colors(model.triangles, model.regions)
+    upper = dict(centre=np.array([0.0, 0.012, 0.07]), extent=0.05, view=(0.3, 0.1))
+    lower = dict(centre=np.array([0.0, -0.06, 0.07]), extent=0.06, view=(0.45, 0.1))
+    images, labels = [], []
+    for label, frame in (("neutral (upper)", upper), ("neutral (lower)", lower)):
+        images.append(render_mesh(model.vertices, model.triangles, size, face_colors=colors, **frame))
+        labels.append(label)
+    for k, name in enumerate(model.expression_names):
+        frame = upper if name.startswith(("eye", "brow", "cheekSquint")) else lower
+        images.append(render_mesh(model.vertices + model.expression_basis[k], model.triangles, size, face_colors=colors, **frame))
+        labels.append(name)
+    return contact_sheet(images, labels, columns)

@@ -61,9 +61,10 @@ class ShapeBuilder:
         ax = np.abs(self.x)
         inside = ax <= X_C
         ramp = smoothstep(0.5 * X_C, X_C, ax)
-        outside = 0.5 * (1 - smoothstep(X_C, X_C + 0.03, ax)) * (1 - smoothstep(0.0, 0.02, np.abs(self.y - Y_M)))
+        above = 1 - smoothstep(0.0, 0.015, self.y - Y_M)
+        outside = 0.5 * (1 - smoothstep(X_C, X_C + 0.03, ax))
         lower = np.where(inside, 1 - 0.5 * ramp, outside)
-        upper = np.where(inside, 0.5 * ramp * (1 - smoothstep(0.0, 0.012, self.y - Y_M)), outside)
+        upper = np.where(inside, 0.5 * ramp, outside) * above
         # The mouth row beyond the corners belongs to neither side; the "upper" formula equals
         # the lateral one there, so it continues smoothly around the head.
         return np.where(self.lower, lower, upper) * self.skin
@@ -71,8 +72,8 @@ class ShapeBuilder:
     def _jaw_weight(self) -> np.ndarray:
         ax = np.abs(self.x)
         # The jaw's upper edge: just under the lower lip in front, rising to the hinge at the sides.
-        boundary = np.interp(ax, [X_C + 0.008, 0.068], [Y_M - 0.015, -0.015])
-        below_line = smoothstep(boundary + 0.012, boundary - 0.022, self.y)
+        boundary = np.interp(ax, [X_C + 0.008, 0.068], [Y_M - 0.015, -0.03])
+        below_line = smoothstep(boundary + 0.015, boundary - 0.03, self.y)
         w = np.maximum(below_line, self._lip_follow()) * self.skin
         w *= (1 - smoothstep(-0.125, -0.165, self.y)) * smoothstep(-0.015, 0.015, self.z)
         w[self.geo.regions["teeth_lower"]] = 1.0
