@@ -33,6 +33,7 @@ BFM_FILENAME = "BFM_model_front.mat"
 BFM_MODEL_ID = "bfm-deep3d"
 NUM_EXPRESSIONS = 64
 NUM_IDENTITY = 80
+BFM_EXPRESSION_NAMES = tuple(f"exp{i:02d}" for i in range(NUM_EXPRESSIONS))
 EXPRESSION_BOUND = 10.0
 """PCA coefficients are in standard deviations; fits stay well inside ±10."""
 
@@ -79,7 +80,7 @@ def load_bfm(path: str | Path) -> FaceModel:
         model_id=BFM_MODEL_ID,
         vertices=vertices.astype(np.float32),
         triangles=triangles.astype(np.int32),
-        expression_names=tuple(f"exp{i:02d}" for i in range(NUM_EXPRESSIONS)),
+        expression_names=BFM_EXPRESSION_NAMES,
         expression_basis=exp_base,
         landmark_indices=keypoints.astype(np.int32),
         identity_basis=id_base,

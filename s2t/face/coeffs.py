@@ -24,14 +24,13 @@ import scipy.io
 import trimesh
 from tqdm import tqdm
 
+from s2t.face.bfm import BFM_EXPRESSION_NAMES, BFM_MODEL_ID
 from s2t.face.model import FaceModel
 from s2t.face.pose import apply_pose
 
 FORMAT_NAME = "s2t-coeff-sequence"
 FORMAT_VERSION = 1
 
-BFM_MODEL_ID = "bfm-deep3d"
-BFM_EXPRESSION_NAMES = tuple(f"exp{i:02d}" for i in range(64))
 """SadTalker / Deep3DFaceRecon: 64 Basel expression coefficients, then 3 angles, 3 translations."""
 
 _METRES_PER_UNIT = {"m": 1.0, "dm": 0.1, "cm": 0.01, "mm": 0.001}

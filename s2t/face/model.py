@@ -7,7 +7,7 @@ given by ``FaceModel.units`` (metres for the embedded rig, decimetres for the Ba
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -104,6 +104,12 @@ class FaceModel:
             return self.expression_names.index(name)
         except ValueError:
             raise KeyError(f"{self.model_id} has no expression channel {name!r}; it has {list(self.expression_names)}") from None
+
+    def with_identity(self, identity: np.ndarray) -> "FaceModel":
+        """The same model with ``identity`` baked into the neutral shape (e.g. a fitted person),
+        for exporters and renderers that only know neutral + expression."""
+        neutral = self.geometry(identity=identity).astype(np.float32)
+        return replace(self, vertices=neutral)
 
     def save(self, path: str | Path) -> None:
         """Write the model as ``.npz`` with a JSON header (no pickle)."""

@@ -169,8 +169,8 @@ def _mouth_side_shapes(b: ShapeBuilder, side: str, sign: float) -> dict[str, np.
         f"cheekSquint{s}": b.translate(b.skin * gauss(b.v, (0.042 * sign, -0.018, 0.065), (0.017, 0.012, 0.02)), (0.001 * sign, 0.004, 0.002)),
         f"noseSneer{s}": b.translate(b.skin * gauss(b.v, (0.012 * sign, -0.03, 0.1), (0.009, 0.012, 0.02)), (0, 0.004, 0.001))
         + b.translate(b.upper * gauss(b.v, (0.012 * sign, Y_M + 0.01, 0.095), (0.01, 0.01, 0.02)), (0, 0.002, 0)),
-        f"browDown{s}": b.translate(b.brow((0.026 * sign, 0.026, 0.082), (0.02, 0.011, 0.02)), (-0.002 * sign, -0.005, 0.001)),
-        f"browOuterUp{s}": b.translate(b.brow((0.040 * sign, 0.026, 0.072), (0.014, 0.013, 0.02)), (0, 0.006, 0)),
+        f"browDown{s}": b.translate(b.brow((0.03 * sign, 0.026, 0.08), (0.026, 0.012, 0.025)), (-0.002 * sign, -0.005, 0.001)),
+        f"browOuterUp{s}": b.translate(b.brow((0.05 * sign, 0.024, 0.065), (0.018, 0.014, 0.025)), (0, 0.006, 0)),
     }
 
 

@@ -15,10 +15,11 @@ from s2t.face.rig import sculpt
 from s2t.face.rig.build import RigGeometry
 
 # Frontal (x, y) targets in metres for the right half (x < 0) or the midline; mirrored for the left.
-_JAW_RIGHT = [(-0.071, 0.004), (-0.0705, -0.014), (-0.069, -0.032), (-0.065, -0.050), (-0.058, -0.067),
-              (-0.048, -0.083), (-0.036, -0.097), (-0.020, -0.108)]  # fmt: skip
+_JAW_RIGHT = [(-0.075, 0.002), (-0.073, -0.018), (-0.071, -0.037), (-0.068, -0.056), (-0.062, -0.073),
+              (-0.052, -0.089), (-0.038, -0.102), (-0.021, -0.111)]  # fmt: skip
 _CHIN = (0.0, -0.1145)
-_BROW_RIGHT = [(-0.051, 0.019), (-0.043, 0.027), (-0.033, 0.031), (-0.022, 0.031), (-0.011, 0.028)]  # outer -> inner
+# dlib's brow points run from above the inner canthus to well past the outer one.
+_BROW_RIGHT = [(-0.064, 0.018), (-0.055, 0.028), (-0.043, 0.031), (-0.030, 0.029), (-0.017, 0.025)]  # outer -> inner
 _NOSE_BRIDGE = [(0.0, 0.008), (0.0, -0.006), (0.0, -0.020), (0.0, -0.034)]
 _NOSE_BASE_RIGHT = [(-0.0125, -0.0425), (-0.0065, -0.0455), (0.0, -0.0470)]
 
