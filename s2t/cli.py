@@ -1,0 +1,229 @@
+"""The ``s2t`` command. argparse lives here only; everything below takes plain arguments.
+
+Exit codes: 0 success, 2 bad input (unreadable photo, no face, wrong file...), 1 a bug.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from s2t import __version__
+
+
+class UserError(Exception):
+    """Bad input from the user: printed as one line, exit code 2."""
+
+
+def _load_model(name: str):
+    from s2t.face import load_face_model
+
+    started = time.perf_counter()
+    print(f"loading face model {name} ...", file=sys.stderr, end=" ", flush=True)
+    model = load_face_model(name)
+    print(f"{model.num_vertices} vertices, {model.num_expressions} channels ({time.perf_counter() - started:.1f} s)",
+          file=sys.stderr)
+    return model
+
+
+def _writable(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_dir():
+        raise UserError(f"{path} is a folder; give a file name")
+    return path
+
+
+def cmd_fit_face(image: str, model_name: str, overlay: Path | None, json_path: Path | None) -> None:
+    from PIL import Image
+
+    from s2t.face.detect import load_image
+    from s2t.face.fit import fit_photo, render_fit_overlay
+
+    photo = load_image(image)  # fail on a bad file before the model is built
+    model = _load_model(model_name)
+    started = time.perf_counter()
+    fit, landmarks = fit_photo(model, photo)
+    seconds = time.perf_counter() - started
+    if landmarks.num_faces > 1:
+        print(f"note: {landmarks.num_faces} faces found; fitted the largest", file=sys.stderr)
+    result = {
+        "image": image,
+        "model_id": model.model_id,
+        "pose": dict(zip(("pitch", "yaw", "roll", "tx", "ty", "tz"), fit.pose.round(5).tolist())),
+        "identity": dict(zip(model.identity_names, fit.identity.round(4).tolist())),
+        "expression": {n: round(float(v), 4) for n, v in zip(model.expression_names, fit.expression) if abs(v) > 1e-3},
+        "rms_px": round(fit.rms_px, 3),
+        "face_box": [round(float(b), 1) for b in landmarks.box],
+        "seconds": round(seconds, 3),
+    }
+    text = json.dumps(result, indent=2)
+    if json_path:
+        _writable(json_path).write_text(text)
+    else:
+        print(text)
+    if overlay:
+        Image.fromarray(render_fit_overlay(photo, model, fit, landmarks)).save(_writable(overlay))
+        print(f"wrote {overlay}", file=sys.stderr)
+
+
+def cmd_rig_export(model_name: str, out: Path) -> None:
+    import trimesh
+
+    from s2t.face import CoeffSequence
+    from s2t.face.coeffs import export_gltf
+
+    suffix = out.suffix.lower()
+    if suffix not in (".npz", ".obj", ".glb"):
+        raise UserError(f"unsupported rig format {suffix!r}: use .glb (mesh + morph targets), .obj (neutral) or .npz")
+    model = _load_model(model_name)
+    _writable(out)
+    if suffix == ".npz":
+        model.save(out)
+    elif suffix == ".obj":
+        trimesh.Trimesh(model.vertices, model.triangles, process=False).export(out)
+    else:
+        rest = CoeffSequence(model.model_id, 25.0, model.expression_names,
+                             np.zeros((1, model.num_expressions)), np.zeros((1, 6)), {"source": "rig export"})
+        export_gltf(rest, model, out)
+    print(f"wrote {out}", file=sys.stderr)
+
+
+def cmd_rig_sheet(model_name: str, out: Path) -> None:
+    from PIL import Image
+
+    from s2t.face.preview import blendshape_sheet
+
+    model = _load_model(model_name)
+    Image.fromarray(blendshape_sheet(model)).save(_writable(out))
+    print(f"wrote {out}", file=sys.stderr)
+
+
+def cmd_coeffs_info(path: str) -> None:
+    seq = _load_sequence(path)
+    peak = np.abs(seq.expression).max(0)
+    busiest = np.argsort(peak)[::-1][:8]
+    print(f"{path}: model {seq.model_id}, {seq.num_frames} frames at {seq.fps:g} fps ({seq.duration:.2f} s), "
+          f"{len(seq.channel_names)} channels")
+    print("most active channels: " + ", ".join(f"{seq.channel_names[k]}={peak[k]:.2f}" for k in busiest))
+    print("metadata: " + json.dumps(seq.metadata)[:400])
+
+
+def cmd_coeffs_export(path: str, model_name: str, out: Path) -> None:
+    from s2t.face.coeffs import export_gltf, export_obj_sequence
+
+    seq = _load_sequence(path)
+    model = _load_model(model_name)
+    if "identity" in seq.metadata and model.num_identity == len(seq.metadata["identity"]):
+        model = model.with_identity(np.asarray(seq.metadata["identity"]))
+    if out.suffix.lower() == ".glb":
+        export_gltf(seq, model, _writable(out))
+    elif out.suffix == "":
+        export_obj_sequence(seq, model, out)
+    else:
+        raise UserError("export to a .glb file or to a folder (one OBJ per frame)")
+    print(f"wrote {out}", file=sys.stderr)
+
+
+def cmd_coeffs_convert(path: str, source_name: str, target_name: str, out: Path) -> None:
+    from s2t.face.convert import convert_sequence
+
+    seq = _load_sequence(path)
+    source, target = _load_model(source_name), _load_model(target_name)
+    converted = convert_sequence(seq, source, target)
+    if out.suffix.lower() == ".mat":
+        converted.to_sadtalker_mat(_writable(out))
+    else:
+        converted.save(_writable(out))
+    print(f"wrote {out} ({converted.num_frames} frames, {target.model_id})", file=sys.stderr)
+
+
+def cmd_demo(out_dir: Path, image: str | None) -> None:
+    from s2t.demo import run_demo
+
+    model = _load_model("s2t-arkit52")
+    started = time.perf_counter()
+    paths = run_demo(model, out_dir, image)
+    print(f"demo finished in {time.perf_counter() - started:.1f} s:", file=sys.stderr)
+    for kind, path in paths.items():
+        print(f"  {kind:8s} {path}")
+
+
+def _load_sequence(path: str):
+    from s2t.face import CoeffSequence
+
+    if path.lower().endswith(".mat"):
+        return CoeffSequence.from_sadtalker_mat(path)
+    return CoeffSequence.load(path)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="s2t", description="Style2Talker: talking heads with text-driven emotion "
+                                     "and picture-driven art style.")
+    parser.add_argument("--version", action="version", version=f"s2t {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("demo", help="run the main job on the built-in samples")
+    p.add_argument("-o", "--out", type=Path, default=Path("out"), help="output folder (default: out)")
+    p.add_argument("--image", help="a photo instead of the sample astronaut")
+    p.set_defaults(run=lambda a: cmd_demo(a.out, a.image))
+
+    p = sub.add_parser("fit-face", help="detect a face in a photo and fit the face model to it")
+    p.add_argument("image")
+    p.add_argument("--model", default="s2t-arkit52", help="face model name or path (default: s2t-arkit52)")
+    p.add_argument("-o", "--overlay", type=Path, help="write the fit drawn over the photo (PNG)")
+    p.add_argument("--json", type=Path, help="write the fit as JSON here instead of printing it")
+    p.set_defaults(run=lambda a: cmd_fit_face(a.image, a.model, a.overlay, a.json))
+
+    rig = sub.add_parser("rig", help="the face rig: export it, draw its blendshapes").add_subparsers(
+        dest="rig_command", required=True, metavar="ACTION")
+    p = rig.add_parser("export", help="write the rig as .glb (morph targets), .obj or .npz")
+    p.add_argument("-o", "--out", type=Path, required=True)
+    p.add_argument("--model", default="s2t-arkit52")
+    p.set_defaults(run=lambda a: cmd_rig_export(a.model, a.out))
+    p = rig.add_parser("sheet", help="contact sheet PNG of every blendshape")
+    p.add_argument("-o", "--out", type=Path, required=True)
+    p.add_argument("--model", default="s2t-arkit52")
+    p.set_defaults(run=lambda a: cmd_rig_sheet(a.model, a.out))
+
+    coeffs = sub.add_parser("coeffs", help="coefficient files: inspect, export, convert").add_subparsers(
+        dest="coeffs_command", required=True, metavar="ACTION")
+    p = coeffs.add_parser("info", help="summarise a .npz or SadTalker .mat coefficient file")
+    p.add_argument("file")
+    p.set_defaults(run=lambda a: cmd_coeffs_info(a.file))
+    p = coeffs.add_parser("export", help="animated mesh: a .glb, or a folder of OBJs")
+    p.add_argument("file")
+    p.add_argument("-o", "--out", type=Path, required=True)
+    p.add_argument("--model", default="s2t-arkit52", help="the file's face model (a path for the BFM)")
+    p.set_defaults(run=lambda a: cmd_coeffs_export(a.file, a.model, a.out))
+    p = coeffs.add_parser("convert", help="project coefficients onto another face model")
+    p.add_argument("file")
+    p.add_argument("--from-model", default="s2t-arkit52", help="the file's model (path to BFM_model_front.mat for SadTalker files)")
+    p.add_argument("--to-model", default="s2t-arkit52")
+    p.add_argument("-o", "--out", type=Path, required=True, help=".npz, or .mat for SadTalker")
+    p.set_defaults(run=lambda a: cmd_coeffs_convert(a.file, a.from_model, a.to_model, a.out))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from s2t.face.detect import FaceImageError
+
+    try:
+        args.run(args)
+    except (UserError, FaceImageError, FileNotFoundError, ValueError, KeyError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"s2t: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("s2t: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
