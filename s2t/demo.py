@@ -71,7 +71,8 @@ def run_demo(model: FaceModel, out_dir: str | Path, image: str | Path | np.ndarr
     photo = sample_photo() if image is None else image
     fit, landmarks = fit_photo(model, photo)
     person = model.with_identity(fit.identity)
-    seq = emotion_tour(person, fit.pose)
+    head_rotation = np.concatenate([fit.pose[:3], np.zeros(3)])  # the photo's camera distance means nothing to a rig
+    seq = emotion_tour(person, head_rotation)
     seq = _with_fit_metadata(seq, fit, "skimage.data.astronaut" if image is None else str(image))
     paths = {
         "fit": out / "fit_overlay.png",
