@@ -1,0 +1,164 @@
+"""The CPU renderer: Style-A's second implementation, with no learned weights.
+
+It warps the identity photo along the face model: the fitted mesh tells where each skin
+point was in the photo, the mesh driven by a frame's coefficients tells where it goes, and a
+z-buffered raster of the driven mesh turns that into a dense backward map for ``cv2.remap``.
+Beyond the mesh (hair, background, shoulders) the displacement is carried outward by
+normalised Gaussian smoothing and fades to zero, so nothing tears. Teeth, tongue and mouth
+cavity are parts of the rig; they are painted (they are not in the photo) wherever the
+driven lips uncover them. Lids close by the same warp: the lid skin is stretched over the eye.
+
+Every step is deterministic and spatially smooth, so consecutive frames do not flicker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from s2t.face import FaceModel, rotation_matrix
+from s2t.face.rig.build import vertex_normals
+from s2t.style_a.photo import PreparedPhoto
+from s2t.style_a.raster import rasterize
+
+PAINTED_PARTS = {  # region -> base colour (RGB); painted, not sampled from the photo
+    "mouth_cavity": (78, 24, 28),
+    "tongue": (184, 82, 86),
+    "teeth_upper": (244, 240, 228),
+    "teeth_lower": (236, 231, 216),
+}
+
+
+@dataclass(frozen=True)
+class CpuRenderConfig:
+    map_scale: float = 0.5  # warp-map resolution relative to the output (the map is smooth)
+    spread: float = 0.18  # how far (in face widths) motion carries beyond the mesh
+    neck_anchor: bool = True  # the neck's base keeps the photo's pose instead of turning with the head
+
+
+class CpuRenderer:
+    """Renders frames of one prepared photo for any expression and pose of ``model``.
+
+    ``pose`` is relative head motion: its rotation is applied on top of the photo's fitted
+    head rotation and its translation (model units) is added to the fitted translation, so
+    a zero pose reproduces the photo's framing.
+    """
+
+    def __init__(self, model: FaceModel, photo: PreparedPhoto, config: CpuRenderConfig = CpuRenderConfig()) -> None:
+        self.model, self.photo, self.config = model, photo, config
+        fit = photo.fit
+        self.size = photo.size
+        self.map_size = max(16, int(round(photo.size * config.map_scale)))
+        self.scale = self.map_size / photo.size
+        self.identity = fit.identity
+        self.source_rotation = rotation_matrix(fit.pose[:3])
+        self.source_translation = fit.pose[3:]
+        source = self._place(model.geometry(fit.expression, self.identity), self.source_rotation, self.source_translation)
+        self.source_xy = fit.camera.project(source) * self.scale
+        self.normals = vertex_normals(model.vertices.astype(np.float64), model.triangles)
+        self.part_of_triangle = self._triangle_parts()
+        self.neck = self._neck_weight() if config.neck_anchor else None
+        ys, xs = np.mgrid[0 : self.map_size, 0 : self.map_size]
+        self.grid = np.stack([xs, ys], -1).astype(np.float64)
+        face_width = np.ptp(photo.landmarks[:, 0]) * self.scale
+        self.blur_sigma = max(1.0, config.spread * face_width)
+
+    # --- set-up ---------------------------------------------------------------------------
+    @staticmethod
+    def _place(vertices: np.ndarray, rotation: np.ndarray, translation: np.ndarray) -> np.ndarray:
+        return vertices @ rotation.T + translation
+
+    def _triangle_parts(self) -> np.ndarray:
+        """Per triangle: 0 = sampled from the photo, k > 0 = painted part k (PAINTED_PARTS order)."""
+        parts = np.zeros(len(self.model.triangles), np.int64)
+        for k, name in enumerate(PAINTED_PARTS, start=1):
+            if name in self.model.regions:
+                inside = np.zeros(self.model.num_vertices, bool)
+                inside[self.model.regions[name]] = True
+                parts[inside[self.model.triangles].all(1)] = k
+        return parts
+
+    def _neck_weight(self) -> np.ndarray:
+        v = self.model.vertices
+        t = np.clip((-0.11 - v[:, 1]) / 0.06, 0, 1)
+        weight = t * t * (3 - 2 * t) * (v[:, 2] < 0.05)
+        if "skin" in self.model.regions:
+            skin = np.zeros(len(v), bool)
+            skin[self.model.regions["skin"]] = True
+            weight *= skin
+        return weight
+
+    # --- per frame ------------------------------------------------------------------------
+    def render(self, expression: np.ndarray, pose: np.ndarray) -> np.ndarray:
+        """One RGB frame ``(size, size, 3)`` uint8."""
+        pose = np.asarray(pose, np.float64)
+        rotation = rotation_matrix(pose[:3]) @ self.source_rotation
+        translation = self.source_translation + pose[3:]
+        shape = self.model.geometry(expression, self.identity)
+        target = self._place(shape, rotation, translation)
+        if self.neck is not None:
+            anchored = self._place(shape, self.source_rotation, self.source_translation)
+            target += self.neck[:, None] * (anchored - target)
+        camera = self.photo.fit.camera
+        target_xy = camera.project(target) * self.scale
+        raster = rasterize(target_xy, target[:, 2], self.model.triangles, self.map_size, self.map_size)
+        parts = np.where(raster.covered, self.part_of_triangle[np.maximum(raster.triangle, 0)], -1)
+        facing = np.where(parts == 0, self._facing(target)[np.maximum(raster.triangle, 0)], 0.0)
+        warp = self._backward_map(raster, facing)
+        full = cv2.resize(warp.astype(np.float32), (self.size, self.size), interpolation=cv2.INTER_LINEAR) / self.scale
+        frame = cv2.remap(self.photo.image, full[..., 0], full[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        return self._paint_parts(frame, raster, parts, rotation)
+
+    def _facing(self, vertices: np.ndarray) -> np.ndarray:
+        """Per triangle, how squarely it faces the camera (0 at the silhouette, 1 head-on)."""
+        tri = vertices[self.model.triangles]
+        normal = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+        to_camera = np.array([0.0, 0.0, self.photo.fit.camera.distance]) - tri.mean(1)
+        cosine = np.einsum("ij,ij->i", normal, to_camera) / (
+            np.linalg.norm(normal, axis=1) * np.linalg.norm(to_camera, axis=1) + 1e-12)
+        return np.clip(cosine / 0.4, 0.0, 1.0)
+
+    def _backward_map(self, raster, facing: np.ndarray) -> np.ndarray:
+        """Where each map pixel takes its colour from, in map pixels ``(m, m, 2)``.
+
+        The mesh's own motion is trusted where the surface faces the camera; toward its
+        silhouette and outline and beyond them, the motion blends into a smoothed field that fades with
+        distance, so the warp has no seams at the head's outline.
+        """
+        source = raster.interpolate(self.source_xy, self.model.triangles)
+        motion = np.where(raster.covered[..., None], source - self.grid, 0.0)
+        spread = self._wide_blur(np.dstack([motion * facing[..., None], facing]).astype(np.float32))
+        smooth = spread[..., :2] / np.maximum(spread[..., 2:], 1e-6)
+        smooth *= np.clip(spread[..., 2:] / 0.25, 0.0, 1.0)  # far from the head the motion dies out
+        inner = cv2.GaussianBlur(raster.covered.astype(np.float32), (0, 0), 2.0)
+        trust = (facing * np.clip(2.0 * inner - 1.0, 0.0, 1.0))[..., None]  # 0 at the mesh's outline
+        return self.grid + trust * motion + (1.0 - trust) * smooth
+
+    def _wide_blur(self, image: np.ndarray) -> np.ndarray:
+        """Gaussian blur of width ``blur_sigma``, done at a quarter resolution: the result is
+        smooth anyway and this is 10x faster than blurring the full map."""
+        small = max(8, self.map_size // 4)
+        reduced = cv2.resize(image, (small, small), interpolation=cv2.INTER_AREA)
+        reduced = cv2.GaussianBlur(reduced, (0, 0), self.blur_sigma * small / self.map_size)
+        return cv2.resize(reduced, (self.map_size, self.map_size), interpolation=cv2.INTER_LINEAR).astype(np.float64)
+
+    def _paint_parts(self, frame: np.ndarray, raster, parts: np.ndarray, rotation: np.ndarray) -> np.ndarray:
+        painted = parts > 0
+        if not painted.any():
+            return frame
+        ys, xs = np.nonzero(painted)
+        corners = self.model.triangles[raster.triangle[ys, xs]]
+        normals = np.einsum("nk,nkc->nc", raster.bary[ys, xs], self.normals[corners]) @ rotation.T
+        light = np.clip(0.5 + 0.5 * normals[:, 2] / np.maximum(np.linalg.norm(normals, axis=1), 1e-9), 0.3, 1.0)
+        depth = raster.depth[ys, xs]
+        recess = np.clip(1.0 + (depth - depth.max()) / 0.03, 0.35, 1.0)  # darker deeper in the mouth
+        colours = np.array(list(PAINTED_PARTS.values()), np.float32)[parts[ys, xs] - 1]
+        layer = np.zeros((self.map_size, self.map_size, 4), np.float32)
+        layer[ys, xs, :3] = colours * (light * recess)[:, None]
+        layer[ys, xs, 3] = 1.0
+        layer = cv2.resize(layer, (self.size, self.size), interpolation=cv2.INTER_LINEAR)
+        alpha = layer[..., 3:]
+        colour = layer[..., :3] / np.maximum(alpha, 1e-6)  # un-premultiply the resized edge
+        return np.clip(frame * (1 - alpha) + colour * alpha, 0, 255).astype(np.uint8)
