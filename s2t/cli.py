@@ -142,6 +142,46 @@ def cmd_coeffs_convert(path: str, source_name: str, target_name: str, out: Path)
     print(f"wrote {out} ({converted.num_frames} frames, {target.model_id})", file=sys.stderr)
 
 
+def cmd_generate(image: str, out: Path, audio: str | None, emotion: str | None, coeffs_path: str | None,
+                 art: str | None, strength: float, size: int, seed: int) -> None:
+    from s2t.face.detect import load_image
+    from s2t.pipeline import TalkingHeadPipeline
+
+    if out.suffix.lower() != ".mp4":
+        raise UserError(f"the output must be an .mp4 file, got {out}")
+    photo = load_image(image)  # fail on a bad photo before anything slow
+    coeffs = _load_sequence(coeffs_path) if coeffs_path else None
+    stylizer = _stylizer(art, strength)
+    model = _load_model("s2t-arkit52")
+    started = time.perf_counter()
+    try:
+        written = TalkingHeadPipeline(model)(photo, out, audio=audio, emotion=emotion, coeffs=coeffs,
+                                             stylizer=stylizer, size=size, seed=seed)
+    except KeyboardInterrupt:
+        partial = out.with_name(out.stem + ".partial.mp4")
+        print(f"s2t: interrupted; the frames made so far are in {partial}", file=sys.stderr)
+        raise
+    print(f"wrote {written} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+
+
+def _stylizer(art: str | None, strength: float):
+    """The art style from a preset name or a picture file; None renders the plain photo."""
+    if art is None or strength == 0:
+        return None
+    from s2t.face.detect import load_image
+    from s2t.style_a.artstyle import ArtStyle, Stylizer, list_art_presets, load_art_preset
+
+    if not 0 <= strength <= 1:
+        raise UserError(f"--strength must be between 0 and 1, got {strength}")
+    if art in list_art_presets():
+        style = load_art_preset(art)
+    elif Path(art).is_file():
+        style = ArtStyle.from_picture(load_image(art))
+    else:
+        raise UserError(f"--art {art!r} is neither a picture file nor a preset; presets: {', '.join(list_art_presets())}")
+    return Stylizer(style, strength)
+
+
 def cmd_demo(out_dir: Path, image: str | None) -> None:
     from s2t.demo import run_demo
 
@@ -171,6 +211,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--out", type=Path, default=Path("out"), help="output folder (default: out)")
     p.add_argument("--image", help="a photo instead of the sample astronaut")
     p.set_defaults(run=lambda a: cmd_demo(a.out, a.image))
+
+    p = sub.add_parser("generate", help="photo + audio + emotion text + art picture -> stylized MP4")
+    p.add_argument("--image", required=True, help="identity photo")
+    p.add_argument("--audio", help="speech (wav, mp3, m4a, ...): drives Style-E and is muxed into the MP4")
+    p.add_argument("--emotion", help='emotion text, e.g. "She is joyful, pulling up the lip corners"')
+    p.add_argument("--coeffs", help="render these coefficients (.npz or SadTalker .mat) instead of running Style-E")
+    p.add_argument("--art", help="art-style picture, or a preset name")
+    p.add_argument("--strength", type=float, default=1.0, help="art-style strength, 0 (photo) to 1 (default 1)")
+    p.add_argument("--size", type=int, default=512, choices=(256, 512, 1024))
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("-o", "--out", type=Path, required=True, help="output .mp4")
+    p.set_defaults(run=lambda a: cmd_generate(a.image, a.out, a.audio, a.emotion, a.coeffs, a.art, a.strength,
+                                              a.size, a.seed))
 
     p = sub.add_parser("fit-face", help="detect a face in a photo and fit the face model to it")
     p.add_argument("image")
@@ -212,10 +265,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from s2t.face.detect import FaceImageError
+    from s2t.pipeline import StageUnavailable
 
     try:
         args.run(args)
-    except (UserError, FaceImageError, FileNotFoundError, ValueError, KeyError) as exc:
+    except (UserError, FaceImageError, StageUnavailable, FileNotFoundError, ValueError, KeyError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"s2t: error: {message}", file=sys.stderr)
         return 2

@@ -20,6 +20,7 @@ import numpy as np
 
 from s2t.face import FaceModel, rotation_matrix
 from s2t.face.rig.build import vertex_normals
+from s2t.style_a.base import StyleARenderer, Stylizer
 from s2t.style_a.photo import PreparedPhoto
 from s2t.style_a.raster import rasterize
 
@@ -38,16 +39,19 @@ class CpuRenderConfig:
     neck_anchor: bool = True  # the neck's base keeps the photo's pose instead of turning with the head
 
 
-class CpuRenderer:
-    """Renders frames of one prepared photo for any expression and pose of ``model``.
+class CpuRenderer(StyleARenderer):
+    """Renders frames of one prepared photo for any expression and pose of ``model``,
+    optionally through a ``stylizer`` (the art style; see :mod:`s2t.style_a.artstyle`).
 
     ``pose`` is relative head motion: its rotation is applied on top of the photo's fitted
     head rotation and its translation (model units) is added to the fitted translation, so
     a zero pose reproduces the photo's framing.
     """
 
-    def __init__(self, model: FaceModel, photo: PreparedPhoto, config: CpuRenderConfig = CpuRenderConfig()) -> None:
-        self.model, self.photo, self.config = model, photo, config
+    def __init__(self, model: FaceModel, photo: PreparedPhoto, stylizer: Stylizer | None = None,
+                 config: CpuRenderConfig = CpuRenderConfig()) -> None:
+        self.model, self.photo, self.stylizer, self.config = model, photo, stylizer, config
+        self.model_id = model.model_id
         fit = photo.fit
         self.size = photo.size
         self.map_size = max(16, int(round(photo.size * config.map_scale)))
@@ -109,7 +113,8 @@ class CpuRenderer:
         warp = self._backward_map(raster, facing)
         full = cv2.resize(warp.astype(np.float32), (self.size, self.size), interpolation=cv2.INTER_LINEAR) / self.scale
         frame = cv2.remap(self.photo.image, full[..., 0], full[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        return self._paint_parts(frame, raster, parts, rotation)
+        frame = self._paint_parts(frame, raster, parts, rotation)
+        return frame if self.stylizer is None else self.stylizer(frame)
 
     def _facing(self, vertices: np.ndarray) -> np.ndarray:
         """Per triangle, how squarely it faces the camera (0 at the silhouette, 1 head-on)."""

@@ -1,0 +1,74 @@
+"""Photo + audio + emotion text + art picture -> coefficients -> frames -> MP4.
+
+Components come in through the constructor (the face model, Style-E when available, the
+Style-A renderer class); :meth:`TalkingHeadPipeline.__call__` shows the whole path.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from s2t.face import CoeffSequence, FaceModel
+from s2t.style_a.base import Stylizer
+from s2t.style_a.cpu_renderer import CpuRenderer
+from s2t.style_a.photo import prepare_photo
+from s2t.video import MediaError, VideoWriter, probe_audio
+
+OUTPUT_SIZES = (256, 512, 1024)
+FPS = 25.0
+
+
+class StageUnavailable(RuntimeError):
+    """A stage whose model is not installed or not built yet."""
+
+
+class TalkingHeadPipeline:
+    def __init__(self, model: FaceModel, style_e=None, renderer=CpuRenderer) -> None:
+        self.model, self.style_e, self.renderer = model, style_e, renderer
+
+    def coefficients(self, audio: Path, emotion: str, seed: int = 0) -> CoeffSequence:
+        """Style-E: speech + emotion text -> expression and head pose at 25 fps."""
+        if self.style_e is None:
+            raise StageUnavailable("Style-E (speech + emotion text -> coefficients) is not available in this build "
+                                   "yet; pass a coefficient file with --coeffs")
+        return self.style_e(audio, emotion, seed=seed)
+
+    def __call__(
+        self,
+        image: str | Path | np.ndarray,
+        out: str | Path,
+        *,
+        audio: str | Path | None = None,
+        emotion: str | None = None,
+        coeffs: CoeffSequence | None = None,
+        stylizer: Stylizer | None = None,
+        size: int = 512,
+        seed: int = 0,
+        progress: bool = True,
+    ) -> Path:
+        if size not in OUTPUT_SIZES:
+            raise ValueError(f"size must be one of {OUTPUT_SIZES}, got {size}")
+        if audio is not None:
+            probe_audio(audio)  # a bad audio file fails before any work
+        if coeffs is None:
+            if audio is None or emotion is None:
+                raise ValueError("give --audio and --emotion (or a coefficient file with --coeffs)")
+            coeffs = self.coefficients(Path(audio), emotion, seed)
+        if coeffs.fps != FPS:
+            coeffs = coeffs.resample(FPS)
+        photo = prepare_photo(self.model, image, size)
+        if photo.num_faces > 1:
+            print(f"note: {photo.num_faces} faces in the photo; animating the largest", file=sys.stderr)
+        renderer = self.renderer(self.model, photo, stylizer)
+        frames = renderer.frames(coeffs)
+        with VideoWriter(out, FPS, size, audio=audio) as writer:
+            for frame in tqdm(frames, total=coeffs.num_frames, desc="rendering", unit="frame", disable=not progress):
+                writer.write(frame)
+        return Path(out)
+
+
+__all__ = ["MediaError", "OUTPUT_SIZES", "StageUnavailable", "TalkingHeadPipeline"]
