@@ -66,6 +66,8 @@ class CpuRenderer(StyleARenderer):
         self.neck = self._neck_weight() if config.neck_anchor else None
         ys, xs = np.mgrid[0 : self.map_size, 0 : self.map_size]
         self.grid = np.stack([xs, ys], -1).astype(np.float64)
+        ys, xs = np.mgrid[0 : self.size, 0 : self.size]
+        self.full_grid = np.stack([xs, ys], -1).astype(np.float32)
         face_width = np.ptp(photo.landmarks[:, 0]) * self.scale
         self.blur_sigma = max(1.0, config.spread * face_width)
 
@@ -110,8 +112,10 @@ class CpuRenderer(StyleARenderer):
         raster = rasterize(target_xy, target[:, 2], self.model.triangles, self.map_size, self.map_size)
         parts = np.where(raster.covered, self.part_of_triangle[np.maximum(raster.triangle, 0)], -1)
         facing = np.where(parts == 0, self._facing(target)[np.maximum(raster.triangle, 0)], 0.0)
-        warp = self._backward_map(raster, facing)
-        full = cv2.resize(warp.astype(np.float32), (self.size, self.size), interpolation=cv2.INTER_LINEAR) / self.scale
+        motion = self._backward_motion(raster, facing)
+        # Upsample the motion, not the coordinates: resizing a coordinate grid shifts it half a pixel.
+        full = cv2.resize(motion.astype(np.float32), (self.size, self.size), interpolation=cv2.INTER_LINEAR)
+        full = full / self.scale + self.full_grid
         frame = cv2.remap(self.photo.image, full[..., 0], full[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         frame = self._paint_parts(frame, raster, parts, rotation)
         return frame if self.stylizer is None else self.stylizer(frame)
@@ -125,8 +129,8 @@ class CpuRenderer(StyleARenderer):
             np.linalg.norm(normal, axis=1) * np.linalg.norm(to_camera, axis=1) + 1e-12)
         return np.clip(cosine / 0.4, 0.0, 1.0)
 
-    def _backward_map(self, raster, facing: np.ndarray) -> np.ndarray:
-        """Where each map pixel takes its colour from, in map pixels ``(m, m, 2)``.
+    def _backward_motion(self, raster, facing: np.ndarray) -> np.ndarray:
+        """How far each map pixel takes its colour from, in map pixels ``(m, m, 2)``.
 
         The mesh's own motion is trusted where the surface faces the camera; toward its
         silhouette and outline and beyond them, the motion blends into a smoothed field that fades with
@@ -139,7 +143,7 @@ class CpuRenderer(StyleARenderer):
         smooth *= np.clip(spread[..., 2:] / 0.25, 0.0, 1.0)  # far from the head the motion dies out
         inner = cv2.GaussianBlur(raster.covered.astype(np.float32), (0, 0), 2.0)
         trust = (facing * np.clip(2.0 * inner - 1.0, 0.0, 1.0))[..., None]  # 0 at the mesh's outline
-        return self.grid + trust * motion + (1.0 - trust) * smooth
+        return trust * motion + (1.0 - trust) * smooth
 
     def _wide_blur(self, image: np.ndarray) -> np.ndarray:
         """Gaussian blur of width ``blur_sigma``, done at a quarter resolution: the result is
