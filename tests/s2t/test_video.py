@@ -1,0 +1,71 @@
+import av
+import numpy as np
+import pytest
+import soundfile as sf
+
+from s2t.video import MediaError, VideoWriter, probe_audio
+
+
+@pytest.fixture
+def speech(tmp_path):
+    path = tmp_path / "tone.wav"
+    t = np.arange(int(16000 * 2.3)) / 16000
+    sf.write(path, 0.3 * np.sin(2 * np.pi * 220 * t), 16000)
+    return path
+
+
+def _streams(path):
+    with av.open(str(path)) as c:
+        return {s.type: (s.frames, float(s.duration * s.time_base)) for s in c.streams}
+
+
+def test_mp4_has_every_frame_and_the_audio_cut_to_the_video(tmp_path, speech):
+    out = tmp_path / "talk.mp4"
+    with VideoWriter(out, 25, 64, audio=speech) as writer:
+        for i in range(50):
+            writer.write(np.full((64, 64, 3), i * 4, np.uint8))
+    streams = _streams(out)
+    assert streams["video"] == (50, 2.0)
+    assert streams["audio"][1] == pytest.approx(2.0, abs=0.03)
+    assert not (tmp_path / "talk.partial.mp4").exists()
+
+
+def test_short_audio_ends_early_and_frames_decode_back(tmp_path, speech):
+    out = tmp_path / "long.mp4"
+    with VideoWriter(out, 25, 64, audio=speech) as writer:
+        for i in range(75):
+            writer.write(np.full((64, 64, 3), 200, np.uint8))
+    assert _streams(out)["audio"][1] == pytest.approx(2.3, abs=0.03)
+    with av.open(str(out)) as c:
+        frame = next(c.decode(video=0)).to_ndarray(format="rgb24")
+    assert abs(frame.mean() - 200) < 3
+
+
+def test_interrupted_render_keeps_a_playable_partial_file(tmp_path):
+    out = tmp_path / "cut.mp4"
+    with pytest.raises(KeyboardInterrupt):
+        with VideoWriter(out, 25, 64) as writer:
+            for _ in range(10):
+                writer.write(np.zeros((64, 64, 3), np.uint8))
+            raise KeyboardInterrupt
+    assert not out.exists()
+    assert _streams(tmp_path / "cut.partial.mp4")["video"][0] == 10
+
+
+def test_bad_audio_and_outputs_are_refused_clearly(tmp_path):
+    with pytest.raises(MediaError, match="does not exist"):
+        probe_audio(tmp_path / "missing.wav")
+    junk = tmp_path / "junk.wav"
+    junk.write_bytes(b"RIFF" + bytes(40))
+    with pytest.raises(MediaError, match="junk.wav"):
+        probe_audio(junk)
+    empty = tmp_path / "empty.wav"
+    sf.write(empty, np.zeros(0), 16000)
+    with pytest.raises(MediaError, match="empty|junk|cannot|no audio"):
+        probe_audio(empty)
+    with pytest.raises(MediaError, match="must be an .mp4"):
+        VideoWriter(tmp_path / "x.avi", 25, 64)
+    blocked = tmp_path / "file"
+    blocked.write_text("")
+    with pytest.raises(MediaError, match="cannot write"):
+        VideoWriter(blocked / "x.mp4", 25, 64)
