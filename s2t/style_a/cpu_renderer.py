@@ -35,6 +35,7 @@ PAINTED_PARTS = {  # region -> base colour (RGB); painted, not sampled from the 
 @dataclass(frozen=True)
 class CpuRenderConfig:
     map_scale: float = 0.5  # warp-map resolution relative to the output (the map is smooth)
+    max_map_size: int = 320  # above this the map costs time without visible gain
     spread: float = 0.18  # how far (in face widths) motion carries beyond the mesh
     neck_anchor: bool = True  # the neck's base keeps the photo's pose instead of turning with the head
 
@@ -54,14 +55,14 @@ class CpuRenderer(StyleARenderer):
         self.model_id = model.model_id
         fit = photo.fit
         self.size = photo.size
-        self.map_size = max(16, int(round(photo.size * config.map_scale)))
+        self.map_size = max(16, min(config.max_map_size, int(round(photo.size * config.map_scale))))
         self.scale = self.map_size / photo.size
         self.identity = fit.identity
         self.source_rotation = rotation_matrix(fit.pose[:3])
         self.source_translation = fit.pose[3:]
         source = self._place(model.geometry(fit.expression, self.identity), self.source_rotation, self.source_translation)
         self.source_xy = fit.camera.project(source) * self.scale
-        self.normals = vertex_normals(model.vertices.astype(np.float64), model.triangles)
+        self.normals = vertex_normals(model.vertices.astype(np.float64), model.triangles)  # neutral; enough for shading
         self.part_of_triangle = self._triangle_parts()
         self.neck = self._neck_weight() if config.neck_anchor else None
         ys, xs = np.mgrid[0 : self.map_size, 0 : self.map_size]
@@ -111,8 +112,7 @@ class CpuRenderer(StyleARenderer):
         target_xy = camera.project(target) * self.scale
         raster = rasterize(target_xy, target[:, 2], self.model.triangles, self.map_size, self.map_size)
         parts = np.where(raster.covered, self.part_of_triangle[np.maximum(raster.triangle, 0)], -1)
-        facing = np.where(parts == 0, self._facing(target)[np.maximum(raster.triangle, 0)], 0.0)
-        motion = self._backward_motion(raster, facing)
+        motion = self._backward_motion(raster, parts == 0, rotation)
         # Upsample the motion, not the coordinates: resizing a coordinate grid shifts it half a pixel.
         full = cv2.resize(motion.astype(np.float32), (self.size, self.size), interpolation=cv2.INTER_LINEAR)
         full = full / self.scale + self.full_grid
@@ -120,24 +120,18 @@ class CpuRenderer(StyleARenderer):
         frame = self._paint_parts(frame, raster, parts, rotation)
         return frame if self.stylizer is None else self.stylizer(frame)
 
-    def _facing(self, vertices: np.ndarray) -> np.ndarray:
-        """Per triangle, how squarely it faces the camera (0 at the silhouette, 1 head-on)."""
-        tri = vertices[self.model.triangles]
-        normal = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
-        to_camera = np.array([0.0, 0.0, self.photo.fit.camera.distance]) - tri.mean(1)
-        cosine = np.einsum("ij,ij->i", normal, to_camera) / (
-            np.linalg.norm(normal, axis=1) * np.linalg.norm(to_camera, axis=1) + 1e-12)
-        return np.clip(cosine / 0.4, 0.0, 1.0)
-
-    def _backward_motion(self, raster, facing: np.ndarray) -> np.ndarray:
+    def _backward_motion(self, raster, sampled: np.ndarray, rotation: np.ndarray) -> np.ndarray:
         """How far each map pixel takes its colour from, in map pixels ``(m, m, 2)``.
 
         The mesh's own motion is trusted where the surface faces the camera; toward its
         silhouette and outline and beyond them, the motion blends into a smoothed field that fades with
         distance, so the warp has no seams at the head's outline.
         """
-        source = raster.interpolate(self.source_xy, self.model.triangles)
-        motion = np.where(raster.covered[..., None], source - self.grid, 0.0)
+        # How squarely the surface faces the camera: 0 at the silhouette, 1 head-on.
+        facing = np.clip((self.normals @ rotation[2]) / 0.4, 0.0, 1.0)
+        interpolated = raster.interpolate(np.column_stack([self.source_xy, facing]), self.model.triangles)
+        facing = np.where(sampled, interpolated[..., 2], 0.0)
+        motion = np.where(raster.covered[..., None], interpolated[..., :2] - self.grid, 0.0)
         spread = self._wide_blur(np.dstack([motion * facing[..., None], facing]).astype(np.float32))
         smooth = spread[..., :2] / np.maximum(spread[..., 2:], 1e-6)
         smooth *= np.clip(spread[..., 2:] / 0.25, 0.0, 1.0)  # far from the head the motion dies out
@@ -160,14 +154,23 @@ class CpuRenderer(StyleARenderer):
         ys, xs = np.nonzero(painted)
         corners = self.model.triangles[raster.triangle[ys, xs]]
         normals = np.einsum("nk,nkc->nc", raster.bary[ys, xs], self.normals[corners]) @ rotation.T
-        light = np.clip(0.5 + 0.5 * normals[:, 2] / np.maximum(np.linalg.norm(normals, axis=1), 1e-9), 0.3, 1.0)
+        light = np.clip(0.6 + 0.4 * normals[:, 2] / np.maximum(np.linalg.norm(normals, axis=1), 1e-9), 0.5, 1.0)
         depth = raster.depth[ys, xs]
         recess = np.clip(1.0 + (depth - depth.max()) / 0.03, 0.35, 1.0)  # darker deeper in the mouth
         colours = np.array(list(PAINTED_PARTS.values()), np.float32)[parts[ys, xs] - 1]
-        layer = np.zeros((self.map_size, self.map_size, 4), np.float32)
-        layer[ys, xs, :3] = colours * (light * recess)[:, None]
-        layer[ys, xs, 3] = 1.0
-        layer = cv2.resize(layer, (self.size, self.size), interpolation=cv2.INTER_LINEAR)
+        y0, y1, x0, x1 = ys.min(), ys.max() + 2, xs.min(), xs.max() + 2  # one pixel of margin for the resize
+        layer = np.zeros((y1 - y0, x1 - x0, 4), np.float32)
+        layer[ys - y0, xs - x0, :3] = colours * (light * recess)[:, None]
+        layer[ys - y0, xs - x0, 3] = 1.0
+        # The same box in output pixels; resizing maps map-pixel centres onto output centres.
+        f = 1.0 / self.scale
+        Y0, X0 = int(round(y0 * f)), int(round(x0 * f))
+        layer = cv2.resize(layer, (int(round((x1 - x0) * f)), int(round((y1 - y0) * f))), interpolation=cv2.INTER_LINEAR)
+        Y1, X1 = min(self.size, Y0 + layer.shape[0]), min(self.size, X0 + layer.shape[1])
+        layer = layer[: Y1 - Y0, : X1 - X0]
         alpha = layer[..., 3:]
         colour = layer[..., :3] / np.maximum(alpha, 1e-6)  # un-premultiply the resized edge
-        return np.clip(frame * (1 - alpha) + colour * alpha, 0, 255).astype(np.uint8)
+        box = frame[Y0:Y1, X0:X1].astype(np.float32)
+        frame = frame.copy()
+        frame[Y0:Y1, X0:X1] = np.clip(box * (1 - alpha) + colour * alpha, 0, 255).astype(np.uint8)
+        return frame
