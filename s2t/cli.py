@@ -182,6 +182,19 @@ def _stylizer(art: str | None, strength: float):
     return Stylizer(style, strength)
 
 
+def cmd_corpus_synth(out: Path, hours: float, seed: int, workers: int | None, augment: bool, quiet: bool) -> None:
+    from s2t.data import EngineUnavailable, build_synthetic_corpus
+
+    if hours <= 0:
+        raise UserError(f"--hours must be positive, got {hours}")
+    try:
+        summary = build_synthetic_corpus(out_dir=out, hours=hours, seed=seed, workers=workers,
+                                         progress=not quiet, augment=augment)
+    except EngineUnavailable as exc:
+        raise UserError(str(exc)) from None
+    print(json.dumps(summary, indent=2))
+
+
 def cmd_demo(out_dir: Path, image: str | None) -> None:
     from s2t.demo import run_demo
 
@@ -231,6 +244,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--overlay", type=Path, help="write the fit drawn over the photo (PNG)")
     p.add_argument("--json", type=Path, help="write the fit as JSON here instead of printing it")
     p.set_defaults(run=lambda a: cmd_fit_face(a.image, a.model, a.overlay, a.json))
+
+    corpus = sub.add_parser("corpus", help="training corpora").add_subparsers(
+        dest="corpus_command", required=True, metavar="ACTION")
+    p = corpus.add_parser("synth", help="build (or extend, or resume) the synthetic talking corpus")
+    p.add_argument("-o", "--out", type=Path, required=True, help="corpus folder")
+    p.add_argument("--hours", type=float, required=True, help="total length of speech to have in the folder")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--workers", type=int, help="processes (default: all cores; 0 or 1: in this process)")
+    p.add_argument("--no-augment", action="store_true", help="keep the clean TTS audio")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=lambda a: cmd_corpus_synth(a.out, a.hours, a.seed, a.workers, not a.no_augment, a.quiet))
 
     rig = sub.add_parser("rig", help="the face rig: export it, draw its blendshapes").add_subparsers(
         dest="rig_command", required=True, metavar="ACTION")

@@ -1,4 +1,5 @@
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -83,3 +84,14 @@ def test_coeffs_info_export_and_convert(tmp_path, capsys):
     assert back.num_frames == 10 and back.channel_names == seq.channel_names
     assert main(["coeffs", "info", str(tmp_path / "missing.npz")]) == 2
 
+
+
+def test_corpus_synth_builds_and_resumes(tmp_path, capsys):
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed (CI installs it)")
+    out = tmp_path / "corpus"
+    assert main(["corpus", "synth", "-o", str(out), "--hours", "0.002", "--quiet", "--workers", "1"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert first["clips"] >= 1 and first["new_clips"] == first["clips"]
+    assert main(["corpus", "synth", "-o", str(out), "--hours", "0.002", "--quiet", "--workers", "1"]) == 0
+    assert json.loads(capsys.readouterr().out)["new_clips"] == 0
