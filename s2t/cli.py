@@ -195,12 +195,17 @@ def cmd_corpus_synth(out: Path, hours: float, seed: int, workers: int | None, au
     print(json.dumps(summary, indent=2))
 
 
-def cmd_demo(out_dir: Path, image: str | None) -> None:
+def cmd_demo(out_dir: Path, image: str | None, emotion: str, art: str | None, strength: float, size: int) -> None:
     from s2t.demo import run_demo
 
+    if image is not None:
+        from s2t.face.detect import load_image
+
+        load_image(image)  # fail on a bad photo before anything slow
     model = _load_model("s2t-arkit52")
     started = time.perf_counter()
-    paths = run_demo(model, out_dir, image)
+    paths = run_demo(model, out_dir, image, emotion=emotion, art=None if art == "none" else art,
+                     strength=strength, size=size)
     print(f"demo finished in {time.perf_counter() - started:.1f} s:", file=sys.stderr)
     for kind, path in paths.items():
         print(f"  {kind:8s} {path}")
@@ -223,7 +228,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="run the main job on the built-in samples")
     p.add_argument("-o", "--out", type=Path, default=Path("out"), help="output folder (default: out)")
     p.add_argument("--image", help="a photo instead of the sample astronaut")
-    p.set_defaults(run=lambda a: cmd_demo(a.out, a.image))
+    p.add_argument("--emotion", default="happy", choices=("neutral", "happy", "sad", "surprised", "fear", "angry",
+                                                            "disgusted", "contempt"))
+    p.add_argument("--art", default="cel", help="art preset or picture, or 'none' (default: cel)")
+    p.add_argument("--strength", type=float, default=0.8, help="art-style strength 0-1 (default 0.8)")
+    p.add_argument("--size", type=int, default=512, choices=(256, 512, 1024))
+    p.set_defaults(run=lambda a: cmd_demo(a.out, a.image, a.emotion, a.art, a.strength, a.size))
 
     p = sub.add_parser("generate", help="photo + audio + emotion text + art picture -> stylized MP4")
     p.add_argument("--image", required=True, help="identity photo")

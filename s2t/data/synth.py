@@ -108,7 +108,7 @@ def clip_recipe(seed: int, index: int, engines: tuple[str, ...]) -> ClipRecipe:
     return ClipRecipe(index, seed, make_speaker(seed, session % NUM_SPEAKERS, engines), sentence, emotion, level)
 
 
-def _pad(audio: np.ndarray, phones: tuple[Phone, ...], lead: float, trail: float) -> tuple[np.ndarray, tuple[Phone, ...]]:
+def pad_with_silence(audio: np.ndarray, phones: tuple[Phone, ...], lead: float, trail: float) -> tuple[np.ndarray, tuple[Phone, ...]]:
     """Silence around the speech, with the phones shifted and the edge pauses merged."""
     n_lead, n_trail = int(lead * SAMPLE_RATE), int(trail * SAMPLE_RATE)
     audio = np.concatenate([np.zeros(n_lead, np.float32), audio, np.zeros(n_trail, np.float32)])
@@ -124,40 +124,68 @@ def _pad(audio: np.ndarray, phones: tuple[Phone, ...], lead: float, trail: float
     return audio, tuple(Phone(p.symbol, round(p.start, 5), round(p.end, 5)) for p in merged)
 
 
-def render_clip(recipe: ClipRecipe, augment: bool = True) -> tuple[np.ndarray, CoeffSequence]:
-    """The clip's audio (16 kHz) and its coefficient sequence on the rig (25 fps)."""
-    rng = np.random.default_rng([recipe.seed, 5, recipe.index])
-    speaker, names = recipe.speaker, ARKIT_52
-    utterance = synthesize(recipe.sentence.text, speaker.voice)
-    phones = refine_closures(utterance.audio, SAMPLE_RATE, normalize_phones(utterance.phones))
-    clean, phones = _pad(utterance.audio, phones, rng.uniform(0.1, 0.4), rng.uniform(0.15, 0.45))
-    clean *= 10 ** (SPEECH_LEVEL_DBFS / 20) / max(float(np.sqrt(np.mean(clean[np.abs(clean) > 1e-4] ** 2))), 1e-9)
-    num_frames = int(np.ceil(len(clean) * FPS / SAMPLE_RATE))
+@dataclass(frozen=True)
+class Animation:
+    """A face performance for one utterance: expression ``(T, 52)``, pose ``(T, 6)`` and what was drawn."""
 
-    intensity = level_intensity(recipe.emotion, recipe.level)
-    aus = sample_action_units(recipe.emotion, recipe.level, rng)
-    side = str(rng.choice(["Left", "Right"])) if recipe.emotion == "contempt" else None
-    emotion = emotion_track(action_unit_weights(aus, names, rng.normal(0.0, 0.05), side), num_frames, FPS, rng)
+    expression: np.ndarray
+    pose: np.ndarray
+    intensity: float
+    action_units: dict[int, float]
+    blinks: list[float]
+    articulation: float
 
-    params = articulation_curves(phones, num_frames, FPS, vowel_loudness(clean, SAMPLE_RATE, phones))
-    gain = speaker.articulation * (1.0 + (ARTICULATION_GAIN[recipe.emotion] - 1.0) * intensity)
+
+def animate_speech(audio: np.ndarray, phones: tuple[Phone, ...], emotion: str, level: int, rng: np.random.Generator,
+                   *, articulation: float = 1.0, asymmetry: float = 0.0, blink_rate: float = 15.0,
+                   head_scale: float = 1.0) -> Animation:
+    """Animate the rig for clean speech ``audio`` (16 kHz) with known phone timings, in an emotion.
+
+    This is the corpus's procedural performer: coarticulated visemes from the phones, the
+    emotion's action units blended around the speech, blinks and head motion from the
+    speech energy. It needs the phones, so it serves TTS speech (and samples shipped with
+    their timings); Style-E is what animates arbitrary audio.
+    """
+    names = ARKIT_52
+    num_frames = int(np.ceil(len(audio) * FPS / SAMPLE_RATE))
+    intensity = level_intensity(emotion, level)
+    aus = sample_action_units(emotion, level, rng)
+    side = str(rng.choice(["Left", "Right"])) if emotion == "contempt" else None
+    emotion_curves = emotion_track(action_unit_weights(aus, names, rng.normal(0.0, 0.05), side), num_frames, FPS, rng)
+
+    params = articulation_curves(phones, num_frames, FPS, vowel_loudness(audio, SAMPLE_RATE, phones))
+    gain = articulation * (1.0 + (ARTICULATION_GAIN[emotion] - 1.0) * intensity)
     jaw_index = names.index("jawOpen")
-    speech = articulation_to_blendshapes(params, names, gain, speaker.asymmetry, emotion[:, jaw_index])
+    speech = articulation_to_blendshapes(params, names, gain, asymmetry, emotion_curves[:, jaw_index])
     p = {name: params[:, i] for i, name in enumerate(PARAMS)}
-    expression = blend_with_speech(speech, emotion, p["close"], np.maximum(p["round"], p["protrude"]), speech[:, jaw_index], names)
+    expression = blend_with_speech(speech, emotion_curves, p["close"], np.maximum(p["round"], p["protrude"]),
+                                   speech[:, jaw_index], names)
 
-    blinks = blink_times(len(clean) / SAMPLE_RATE, speaker.blink_rate, rng)
+    blinks = blink_times(len(audio) / SAMPLE_RATE, blink_rate, rng)
     lids = blink_curve(blinks, num_frames, FPS, rng)
     for side_name in ("Left", "Right"):
         k = names.index(f"eyeBlink{side_name}")
         expression[:, k] = np.maximum(expression[:, k], lids)
         expression[:, names.index(f"eyeWide{side_name}")] *= 1.0 - lids
 
-    motion_scale, pitch_offset, roll_offset = HEAD_STYLE[recipe.emotion]
+    motion_scale, pitch_offset, roll_offset = HEAD_STYLE[emotion]
     roll_sign = -1.0 if side == "Left" else 1.0
-    pose = head_pose(frame_loudness(clean, SAMPLE_RATE, num_frames, FPS), FPS, rng,
-                     scale=speaker.head_scale * (1.0 + (motion_scale - 1.0) * intensity),
+    pose = head_pose(frame_loudness(audio, SAMPLE_RATE, num_frames, FPS), FPS, rng,
+                     scale=head_scale * (1.0 + (motion_scale - 1.0) * intensity),
                      pitch_offset=pitch_offset * intensity, roll_offset=roll_sign * roll_offset * intensity)  # fmt: skip
+    return Animation(expression, pose, intensity, aus, blinks, gain)
+
+
+def render_clip(recipe: ClipRecipe, augment: bool = True) -> tuple[np.ndarray, CoeffSequence]:
+    """The clip's audio (16 kHz) and its coefficient sequence on the rig (25 fps)."""
+    rng = np.random.default_rng([recipe.seed, 5, recipe.index])
+    speaker = recipe.speaker
+    utterance = synthesize(recipe.sentence.text, speaker.voice)
+    phones = refine_closures(utterance.audio, SAMPLE_RATE, normalize_phones(utterance.phones))
+    clean, phones = pad_with_silence(utterance.audio, phones, rng.uniform(0.1, 0.4), rng.uniform(0.15, 0.45))
+    clean *= 10 ** (SPEECH_LEVEL_DBFS / 20) / max(float(np.sqrt(np.mean(clean[np.abs(clean) > 1e-4] ** 2))), 1e-9)
+    anim = animate_speech(clean, phones, recipe.emotion, recipe.level, rng, articulation=speaker.articulation,
+                          asymmetry=speaker.asymmetry, blink_rate=speaker.blink_rate, head_scale=speaker.head_scale)
 
     augmentation = sample_augmentation(rng) if augment else None
     audio = apply_augmentation(clean, SAMPLE_RATE, augmentation) if augment else clean
@@ -167,16 +195,16 @@ def render_clip(recipe: ClipRecipe, augment: bool = True) -> tuple[np.ndarray, C
         "engine": speaker.voice.engine, "voice": speaker.voice.voice, "rate": speaker.voice.rate,
         "pitch": speaker.voice.pitch, "intonation_range": speaker.voice.range,
         "sentence": recipe.sentence.text, "sentence_id": recipe.sentence.sentence_id,
-        "emotion": recipe.emotion, "level": recipe.level, "intensity": intensity,
-        "action_units": {str(au): round(v, 3) for au, v in aus.items()},
+        "emotion": recipe.emotion, "level": recipe.level, "intensity": anim.intensity,
+        "action_units": {str(au): round(v, 3) for au, v in anim.action_units.items()},
         "identity": list(speaker.identity), "identity_names": list(IDENTITY_NAMES),
-        "style": {"articulation": round(gain, 4), "asymmetry": speaker.asymmetry, "blink_rate": speaker.blink_rate,
-                  "head_scale": speaker.head_scale},
-        "blinks": blinks, "augmentation": augmentation,
+        "style": {"articulation": round(anim.articulation, 4), "asymmetry": speaker.asymmetry,
+                  "blink_rate": speaker.blink_rate, "head_scale": speaker.head_scale},
+        "blinks": anim.blinks, "augmentation": augmentation,
         "audio": {"sample_rate": SAMPLE_RATE, "num_samples": len(audio)},
         "phones": [[p.symbol, p.start, p.end] for p in phones],
     }  # fmt: skip
-    return audio, CoeffSequence(RIG_ID, FPS, names, expression, pose, metadata)
+    return audio, CoeffSequence(RIG_ID, FPS, ARKIT_52, anim.expression, anim.pose, metadata)
 
 
 def _make_clip(root: str, seed: int, index: int, engines: tuple[str, ...], augment: bool) -> dict:

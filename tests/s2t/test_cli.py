@@ -1,6 +1,7 @@
 import json
 import shutil
 
+import av
 import numpy as np
 import pytest
 import trimesh
@@ -20,13 +21,18 @@ def test_help_lists_the_commands(capsys):
         assert command in out
 
 
-def test_demo_writes_coefficients_glb_and_pictures(tmp_path):
-    assert main(["demo", "-o", str(tmp_path)]) == 0
+def test_demo_writes_video_coefficients_glb_and_pictures(tmp_path):
+    assert main(["demo", "-o", str(tmp_path), "--size", "256", "--emotion", "surprised"]) == 0
     seq = CoeffSequence.load(tmp_path / "coeffs.npz")
-    assert seq.model_id == "s2t-arkit52" and seq.fps == 25 and seq.num_frames == 320
+    assert seq.model_id == "s2t-arkit52" and seq.fps == 25 and seq.metadata["emotion"] == "surprised"
     assert seq.expression.min() >= 0 and seq.expression.max() <= 1
-    assert len(seq.metadata["identity"]) == 16 and seq.metadata["fit_rms_px"] < 10
-    assert Image.open(tmp_path / "fit_overlay.png").size == (512, 512)
+    jaw = seq.channel("jawOpen")
+    assert jaw.max() > 0.2 and jaw.std() > 0.05  # it talks
+    with av.open(str(tmp_path / "demo.mp4")) as container:
+        video, audio = container.streams.video[0], container.streams.audio[0]
+        assert video.frames == seq.num_frames and video.width == 256
+        assert float(audio.duration * audio.time_base) == pytest.approx(seq.duration, abs=0.05)
+    assert Image.open(tmp_path / "fit_overlay.png").size == (256, 256)
     assert Image.open(tmp_path / "preview.png").size[0] > 0
     scene = trimesh.load(tmp_path / "face.glb")
     assert sum(len(g.vertices) for g in scene.geometry.values()) == 10845

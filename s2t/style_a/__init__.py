@@ -1,0 +1,1 @@
+"""Style-A: renders coefficient sequences into stylized frames (the neural renderer and the CPU one)."""
