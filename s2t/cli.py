@@ -195,6 +195,35 @@ def cmd_corpus_synth(out: Path, hours: float, seed: int, workers: int | None, au
     print(json.dumps(summary, indent=2))
 
 
+def cmd_train_style_e(corpus: Path, out: Path, preset: str, steps: int, batch_size: int, lr: float,
+                      eval_every: int, save_every: int, seed: int, device: str, resume: bool,
+                      text_encoder: str | None) -> None:
+    from dataclasses import replace
+
+    from s2t.style_e.denoiser import PRESETS
+    from s2t.style_e.train import TrainConfig, train_style_e
+    from s2t.text.encoders import load_text_encoder
+
+    encoder = load_text_encoder(text_encoder) if text_encoder else None
+    config = PRESETS[preset] if encoder is None else replace(PRESETS[preset], text_encoder=encoder.name, text_dim=encoder.dim)
+    train = TrainConfig(steps=steps, batch_size=batch_size, learning_rate=lr, eval_every=eval_every,
+                        save_every=save_every, seed=seed)
+    last = train_style_e(corpus, out, config, train, resume=resume, device=device, text_encoder=encoder)
+    print(f"wrote {last}", file=sys.stderr)
+
+
+def cmd_generate_coeffs(audio: str, emotion: str, image: str | None, checkpoint: str, strength: float, seed: int,
+                        steps: int, text_encoder: str | None, device: str, out: Path) -> None:
+    from s2t.style_e.checkpoint import load_style_e
+    from s2t.style_e.conditioning import identity_from_photo
+
+    style_e = load_style_e(checkpoint, device, text_encoder=text_encoder, num_inference_steps=steps)
+    identity = identity_from_photo(image) if image else None
+    seq = style_e(audio, emotion, seed=seed, strength=strength, identity=identity)
+    seq.save(_writable(out))
+    print(f"wrote {out} ({seq.num_frames} frames)", file=sys.stderr)
+
+
 def cmd_demo(out_dir: Path, image: str | None, emotion: str, art: str | None, strength: float, size: int) -> None:
     from s2t.demo import run_demo
 
@@ -265,6 +294,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-augment", action="store_true", help="keep the clean TTS audio")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=lambda a: cmd_corpus_synth(a.out, a.hours, a.seed, a.workers, not a.no_augment, a.quiet))
+
+    p = sub.add_parser("generate-coeffs", help="Style-E: speech + emotion text -> coefficient file")
+    p.add_argument("--audio", required=True)
+    p.add_argument("--emotion", required=True, help='e.g. "He is joyful, pulling up the lip corners"')
+    p.add_argument("--image", help="identity photo (its fitted face shape conditions the motion)")
+    p.add_argument("--checkpoint", default="default", help="Style-E checkpoint: 'default' or a path")
+    p.add_argument("--strength", type=float, default=1.0, help="emotion strength: 0 neutral, 1 as trained, >1 more")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--steps", type=int, default=5, help="DDIM steps (default 5)")
+    p.add_argument("--text-encoder", help="CLIP ViT-B-32.pt path, or 'minilm' (default: the checkpoint's)")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("-o", "--out", type=Path, required=True)
+    p.set_defaults(run=lambda a: cmd_generate_coeffs(a.audio, a.emotion, a.image, a.checkpoint, a.strength, a.seed,
+                                                     a.steps, a.text_encoder, a.device, a.out))
+
+    train = sub.add_parser("train", help="train models").add_subparsers(dest="train_command", required=True,
+                                                                        metavar="MODEL")
+    p = train.add_parser("style-e", help="train Style-E on a corpus folder")
+    p.add_argument("--corpus", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True, help="folder for checkpoints, metrics.csv and curves.png")
+    p.add_argument("--preset", default="small", choices=("small", "paper"))
+    p.add_argument("--steps", type=int, default=20000)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--lr", type=float, default=3e-4)
+    p.add_argument("--eval-every", type=int, default=250)
+    p.add_argument("--save-every", type=int, default=1000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
+    p.add_argument("--text-encoder", help="override the preset's text encoder (a CLIP file, or 'minilm')")
+    p.set_defaults(run=lambda a: cmd_train_style_e(a.corpus, a.out, a.preset, a.steps, a.batch_size, a.lr, a.eval_every,
+                                                   a.save_every, a.seed, a.device, a.resume, a.text_encoder))
 
     rig = sub.add_parser("rig", help="the face rig: export it, draw its blendshapes").add_subparsers(
         dest="rig_command", required=True, metavar="ACTION")

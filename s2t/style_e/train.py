@@ -1,0 +1,381 @@
+"""Training Style-E (``s2t train style-e``): random windows of a corpus, the paper's x_0 loss.
+
+The objective is the paper's Eq. (2), ``|| β_0 - μθ(β_t, c, t) ||²`` with t uniform over the
+1000 steps, on standardised values and averaged over the real (unpadded) frames of each
+window. Neither the paper nor AGRoL's code (``diffusion/diffusion_model.py``, whose
+``training_losses`` is an L2 on x_0 alone) adds velocity or smoothness terms, so none is
+added here. Optimiser as AGRoL's training command: AdamW, lr 3e-4, weight decay 1e-4.
+
+A training item is a window of ``config.window`` frames from a random clip (clips drawn in
+proportion to their length). Clips shorter than the window are padded: the target holds the
+last frame and is masked out of the loss, and the audio windows past the end repeat the
+last mel row, as at inference. Each item takes one of its clip's emotion texts at random
+(the paper's five candidates per video); a *neutral* clip's text is replaced by the null
+text with probability ``neutral_null_prob``, which is what the null text, and so guidance
+strength 0, learns to mean (:mod:`s2t.style_e.conditioning`).
+
+Emotion texts come from ``annotations.jsonl`` files beside each shard's index, one JSON
+object a line, ``{"clip_id": "...", "texts": ["...", ...]}``; a clip without annotations gets
+sentences made from its emotion label and level.
+
+Outputs in ``out_dir``: ``style_e_0001000.pt``... (config, weights, optimiser, step,
+generator; the newest ``keep_checkpoints`` are kept), ``metrics.csv`` (step, mean training
+loss since the previous row, validation loss, learning rate, seconds since this run started;
+row 0 is the untrained model) and ``curves.png``. ``resume=True`` continues from the newest
+checkpoint with its own model config and the given ``TrainConfig`` (so ``steps`` can grow).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+import zlib
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from s2t.audio.features import SAMPLE_RATE, frame_mel_windows, melspectrogram
+from s2t.face.coeffs import CoeffSequence
+from s2t.style_e.checkpoint import model_from_checkpoint, read_checkpoint, save_checkpoint
+from s2t.style_e.denoiser import StyleEConfig, StyleEModel
+from s2t.style_e.schedule import NoiseSchedule
+from s2t.text import TextEncoder, load_text_encoder
+
+CHECKPOINT_PATTERN = "style_e_*.pt"
+METRICS = ("step", "train_loss", "val_loss", "learning_rate", "seconds")
+_LEVEL_WORDS = {1: "slightly ", 2: "", 3: "very "}
+_EMOTION_WORDS = {"neutral": "neutral", "angry": "angry", "contempt": "contemptuous", "disgusted": "disgusted",
+                  "fear": "fearful", "happy": "happy", "sad": "sad", "surprised": "surprised"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    steps: int = 20000
+    batch_size: int = 32
+    learning_rate: float = 3e-4
+    weight_decay: float = 1e-4
+    grad_clip: float = 1.0
+    neutral_null_prob: float = 0.5
+    val_fraction: float = 0.05
+    val_batches: int = 4
+    eval_every: int = 250
+    save_every: int = 1000
+    keep_checkpoints: int = 3
+    seed: int = 0
+
+
+@dataclass(frozen=True, eq=False)
+class TrainingClip:
+    """One clip ready for training: ``mel`` ``(M, 80)`` float16, ``target`` ``(T, x_dim)``
+    (expression ⊕ pose), its emotion ``texts``, ``identity`` ``(I,)``, and whether it is neutral."""
+
+    clip_id: str
+    mel: np.ndarray
+    target: np.ndarray
+    texts: tuple[str, ...]
+    identity: np.ndarray
+    neutral: bool
+
+    @property
+    def num_frames(self) -> int:
+        return len(self.target)
+
+
+def training_clip(clip_id: str, audio: np.ndarray, coeffs: CoeffSequence, texts: list[str] | tuple[str, ...],
+                  neutral: bool, identity: np.ndarray | None = None,
+                  identity_dim: int = 16) -> TrainingClip:  # fmt: skip
+    """A :class:`TrainingClip` from 16 kHz audio and its coefficient sequence; ``identity``
+    defaults to ``coeffs.metadata["identity"]`` (zeros when absent)."""
+    if not texts:
+        raise ValueError(f"clip {clip_id} has no emotion text")
+    if identity is None:
+        identity = coeffs.metadata.get("identity", np.zeros(identity_dim))
+    target = np.concatenate([coeffs.expression, coeffs.pose], axis=1).astype(np.float32)
+    return TrainingClip(clip_id, melspectrogram(audio).astype(np.float16), target, tuple(texts),
+                        np.asarray(identity, np.float32), bool(neutral))  # fmt: skip
+
+
+def emotion_texts(emotion: str, level: int) -> list[str]:
+    """Plain sentences for a clip with only an emotion label and a level (1-3)."""
+    word = _EMOTION_WORDS.get(emotion, emotion)
+    if emotion == "neutral":
+        return ["a neutral face", "He talks calmly with a neutral expression.", "She looks neutral."]
+    how = _LEVEL_WORDS.get(level, "")
+    return [f"a {how}{word} face", f"He is {how}{word}.", f"She looks {how}{word} while talking."]
+
+
+def read_annotations(root: str | Path) -> dict[str, list[str]]:
+    """``clip_id -> texts`` from every ``shard_*/annotations.jsonl`` of a corpus."""
+    texts: dict[str, list[str]] = {}
+    for path in sorted(Path(root).glob("shard_*/annotations.jsonl")):
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if line.strip():
+                try:
+                    row = json.loads(line)
+                    texts[row["clip_id"]] = [str(t) for t in row["texts"]]
+                except (ValueError, KeyError, TypeError) as exc:
+                    expected = '{"clip_id": ..., "texts": [...]}'
+                    raise ValueError(f"{path}:{number}: expected {expected}: {exc}") from exc
+    return texts
+
+
+def load_corpus_clips(root: str | Path, config: StyleEConfig, progress: bool = True) -> list[TrainingClip]:
+    """Every clip of a corpus folder (``s2t.data`` format) as :class:`TrainingClip`; the
+    clips must be for ``config``'s face model and channels."""
+    from tqdm import tqdm
+
+    from s2t.data.corpus import CorpusIndex, load_clip
+
+    corpus = CorpusIndex(root)
+    annotations = read_annotations(root)
+    clips = []
+    for record in tqdm(corpus.records, desc="loading corpus", unit="clip", disable=not progress):
+        clip = load_clip(record)
+        if clip.sample_rate != SAMPLE_RATE:
+            raise ValueError(f"{record.audio_path}: audio must be {SAMPLE_RATE} Hz, got {clip.sample_rate}")
+        if (clip.coeffs.model_id, clip.coeffs.channel_names, clip.coeffs.fps) != \
+                (config.model_id, config.channel_names, config.fps):  # fmt: skip
+            raise ValueError(f"{record.coeffs_path} is for {clip.coeffs.model_id!r} at {clip.coeffs.fps} fps; "
+                             f"the model is configured for {config.model_id!r} at {config.fps} fps, same channels")
+        texts = annotations.get(record.clip_id) or emotion_texts(record.emotion, record.level)
+        clips.append(training_clip(record.clip_id, clip.audio, clip.coeffs, texts, record.emotion == "neutral",
+                                   identity_dim=config.identity_dim))  # fmt: skip
+    if not clips:
+        raise ValueError(f"the corpus {root} has no clips")
+    return clips
+
+
+class WindowSampler:
+    """Random training windows; every random choice comes from the given ``torch.Generator``."""
+
+    def __init__(self, clips: list[TrainingClip], window: int, text_index: dict[str, int],
+                 neutral_null_prob: float) -> None:  # fmt: skip
+        self.clips, self.window, self.text_index, self.neutral_null_prob = clips, window, text_index, neutral_null_prob
+        self.frame_weights = torch.tensor([c.num_frames for c in clips], dtype=torch.float64)
+
+    def sample(self, batch_size: int, generator: torch.Generator) -> dict[str, torch.Tensor]:
+        """``target (B, W, x_dim)``, ``mask (B, W)``, ``mel (B, W, 80, 16)``, ``text (B,)`` indices
+        into the text table, ``identity (B, I)``, ``use_text (B,)``."""
+        window = self.window
+        chosen = torch.multinomial(self.frame_weights, batch_size, replacement=True, generator=generator).tolist()
+        uniform = torch.rand(batch_size, 3, generator=generator).tolist()
+        items = {k: [] for k in ("target", "mask", "mel", "text", "identity", "use_text")}
+        for index, (u_start, u_text, u_null) in zip(chosen, uniform):
+            clip = self.clips[index]
+            start = int(u_start * (max(clip.num_frames - window, 0) + 1))
+            frames = np.arange(start, start + window)
+            items["target"].append(clip.target[np.minimum(frames, clip.num_frames - 1)])
+            items["mask"].append(frames < clip.num_frames)
+            items["mel"].append(frame_mel_windows(clip.mel, window, start))
+            items["text"].append(self.text_index[clip.texts[int(u_text * len(clip.texts))]])
+            items["identity"].append(clip.identity)
+            items["use_text"].append(not (clip.neutral and u_null < self.neutral_null_prob))
+        return {
+            "target": torch.from_numpy(np.stack(items["target"])),
+            "mask": torch.from_numpy(np.stack(items["mask"])),
+            "mel": torch.from_numpy(np.stack(items["mel"]).astype(np.float32)),
+            "text": torch.tensor(items["text"]),
+            "identity": torch.from_numpy(np.stack(items["identity"])),
+            "use_text": torch.tensor(items["use_text"]),
+        }
+
+
+def diffusion_loss(model: StyleEModel, schedule: NoiseSchedule, batch: dict[str, torch.Tensor],
+                   text_table: torch.Tensor, generator: torch.Generator) -> torch.Tensor:  # fmt: skip
+    """Eq. (2): mean squared error of the predicted x_0 over the real frames of the batch."""
+    x0 = model.normalize(batch["target"])
+    batch_size = len(x0)
+    timesteps = torch.randint(0, schedule.num_train_timesteps, (batch_size,), generator=generator)
+    noise = torch.randn(x0.shape, generator=generator)
+    device = x0.device
+    x_t = schedule.add_noise(x0, noise.to(device), timesteps.to(device))
+    condition = model.condition(batch["mel"], text_table[batch["text"]], batch["identity"], batch["use_text"])
+    predicted = model(x_t, timesteps.to(device), condition)
+    mask = batch["mask"].to(x0.dtype)
+    return (((predicted - x0) ** 2).mean(-1) * mask).sum() / mask.sum()
+
+
+def normalization_stats(clips: list[TrainingClip], min_std: float = 1e-3) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-dimension mean and std over every frame of ``clips`` (std floored at ``min_std``,
+    so channels that barely move are not blown up)."""
+    values = torch.from_numpy(np.concatenate([c.target for c in clips]).astype(np.float64))
+    return values.mean(0).float(), values.std(0).clamp_min(min_std).float()
+
+
+def split_clips(clips: list[TrainingClip], val_fraction: float) -> tuple[list[TrainingClip], list[TrainingClip]]:
+    """A stable split by a hash of the clip id; with no clip in validation, validate on training clips."""
+    is_val = [zlib.crc32(c.clip_id.encode()) % 10000 < val_fraction * 10000 for c in clips]
+    train = [c for c, v in zip(clips, is_val) if not v]
+    val = [c for c, v in zip(clips, is_val) if v]
+    if not train:
+        return clips, clips
+    return train, val or train
+
+
+def train_style_e(
+    clips: list[TrainingClip] | str | Path,
+    out_dir: str | Path,
+    config: StyleEConfig = StyleEConfig(),
+    train: TrainConfig = TrainConfig(),
+    *,
+    resume: bool = False,
+    device: str | torch.device = "cpu",
+    text_encoder: TextEncoder | None = None,
+    log: Callable[[str], None] = print,
+) -> Path:
+    """Train (or, with ``resume``, continue training) to ``train.steps``; returns the last checkpoint.
+
+    ``clips`` is a corpus folder or a list of :class:`TrainingClip` (tests build them in code).
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    device = torch.device(device)
+    latest = latest_checkpoint(out_dir) if resume else None
+    checkpoint = read_checkpoint(latest) if latest else None
+    if checkpoint is not None:
+        config = StyleEConfig.from_dict(checkpoint["config"])
+        log(f"resuming from {latest} at step {checkpoint['step']}")
+    elif resume:
+        log(f"nothing to resume in {out_dir}; starting afresh")
+    if isinstance(clips, (str, Path)):
+        clips = load_corpus_clips(clips, config)
+    text_encoder = text_encoder or load_text_encoder(config.text_encoder, device)
+    if text_encoder.dim != config.text_dim:
+        raise ValueError(f"the text encoder gives {text_encoder.dim}-d embeddings; text_dim is {config.text_dim}")
+
+    train_clips, val_clips = split_clips(clips, train.val_fraction)
+    texts = sorted({t for c in clips for t in c.texts})
+    text_table = torch.cat([text_encoder.encode(texts[i : i + 256]) for i in range(0, len(texts), 256)]).to(device)
+    text_index = {t: i for i, t in enumerate(texts)}
+    if not any(c.neutral for c in train_clips):
+        log("warning: no neutral clip to train on: guidance strength 0 (neutral) will not mean anything")
+
+    if checkpoint is not None:
+        model = model_from_checkpoint(checkpoint, latest)
+    else:
+        with torch.random.fork_rng(devices=[]):  # seeded initial weights, global RNG untouched
+            torch.manual_seed(train.seed)
+            model = StyleEModel(config)
+        model.set_normalization(*normalization_stats(train_clips))
+    model.to(device).train()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=train.learning_rate, weight_decay=train.weight_decay)
+    generator = torch.Generator().manual_seed(train.seed)
+    step = 0
+    if checkpoint is not None:
+        optimizer.load_state_dict(checkpoint["optimizer"])
+        generator.set_state(checkpoint["generator"])
+        step = checkpoint["step"]
+
+    schedule = NoiseSchedule(config.num_train_timesteps)
+    sampler = WindowSampler(train_clips, config.window, text_index, train.neutral_null_prob)
+    val_sampler = WindowSampler(val_clips, config.window, text_index, train.neutral_null_prob)
+    val_generator = torch.Generator().manual_seed(train.seed + 1)
+    val_data = [(val_sampler.sample(train.batch_size, val_generator), val_generator.get_state())
+                for _ in range(train.val_batches)]  # fmt: skip
+    metrics = MetricsLog(out_dir / "metrics.csv", keep_until=step)
+    size = sum(p.numel() for p in model.parameters()) / 1e6
+    log(f"Style-E: {size:.2f} M parameters, {len(train_clips)} training and {len(val_clips)} validation clips, "
+        f"window {config.window}, batch {train.batch_size}, on {device}")
+
+    started, running, last_path = time.perf_counter(), [], latest
+    if step == 0:  # the curve starts at the untrained model
+        metrics.append(0, float("nan"), validation_loss(model, schedule, val_data, text_table, device), 0.0, 0.0)
+    while step < train.steps:
+        batch = {k: v.to(device) for k, v in sampler.sample(train.batch_size, generator).items()}
+        loss = diffusion_loss(model, schedule, batch, text_table, generator)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), train.grad_clip)
+        optimizer.step()
+        step += 1
+        running.append(loss.item())
+        if step % train.eval_every == 0 or step == train.steps:
+            val_loss = validation_loss(model, schedule, val_data, text_table, device)
+            metrics.append(step, float(np.mean(running)), val_loss, train.learning_rate, time.perf_counter() - started)
+            log(f"step {step}: train loss {np.mean(running):.4f}, validation loss {val_loss:.4f}")
+            running = []
+        if step % train.save_every == 0 or step == train.steps:
+            last_path = save_checkpoint(out_dir / f"style_e_{step:07d}.pt", model, step=step,
+                                        optimizer=optimizer.state_dict(), generator=generator.get_state(),
+                                        train_config=asdict(train))  # fmt: skip
+            _remove_old_checkpoints(out_dir, train.keep_checkpoints)
+    metrics.plot(out_dir / "curves.png")
+    return last_path
+
+
+@torch.no_grad()
+def validation_loss(model: StyleEModel, schedule: NoiseSchedule, val_data: list, text_table: torch.Tensor,
+                    device: torch.device) -> float:  # fmt: skip
+    """The loss on fixed validation windows with fixed timesteps and noise, so the curve is comparable."""
+    model.eval()
+    losses = []
+    for batch, state in val_data:
+        generator = torch.Generator().set_state(state)
+        losses.append(diffusion_loss(model, schedule, {k: v.to(device) for k, v in batch.items()}, text_table,
+                                     generator).item())  # fmt: skip
+    model.train()
+    return float(np.mean(losses))
+
+
+def latest_checkpoint(out_dir: str | Path) -> Path | None:
+    paths = sorted(Path(out_dir).glob(CHECKPOINT_PATTERN))
+    return paths[-1] if paths else None
+
+
+def _remove_old_checkpoints(out_dir: Path, keep: int) -> None:
+    for path in sorted(out_dir.glob(CHECKPOINT_PATTERN))[:-keep]:
+        path.unlink()
+
+
+class MetricsLog:
+    """``metrics.csv``: one row per evaluation. Rows past ``keep_until`` (left by a run that
+    stopped after its last checkpoint) are dropped on opening, so a resumed run continues cleanly."""
+
+    def __init__(self, path: Path, keep_until: int) -> None:
+        self.path = path
+        rows = self.rows() if path.exists() else []
+        rows = [r for r in rows if r["step"] <= keep_until]
+        with open(path, "w", newline="") as f:
+            writer = csv.DictWriter(f, METRICS)
+            writer.writeheader()
+            writer.writerows(rows)
+
+    def rows(self) -> list[dict]:
+        with open(self.path, newline="") as f:
+            return [{k: (int(v) if k == "step" else float(v)) for k, v in row.items()} for row in csv.DictReader(f)]
+
+    def append(self, step: int, train_loss: float, val_loss: float, learning_rate: float, seconds: float) -> None:
+        with open(self.path, "a", newline="") as f:
+            csv.writer(f).writerow([step, f"{train_loss:.6f}", f"{val_loss:.6f}", learning_rate, f"{seconds:.1f}"])
+
+    def plot(self, path: Path) -> Path | None:
+        """Training and validation loss against step, log scale; skipped without matplotlib."""
+        try:
+            import matplotlib
+
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as plt
+        except ImportError:
+            return None
+        rows = self.rows()
+        fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
+        steps = [r["step"] for r in rows]
+        ax.plot(steps, [r["train_loss"] for r in rows], label="training")
+        ax.plot(steps, [r["val_loss"] for r in rows], label="validation")
+        ax.set(xlabel="step", ylabel="x0 loss (standardised MSE)", yscale="log", title="Style-E")
+        ax.grid(alpha=0.3)
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(path)
+        plt.close(fig)
+        return path
+
+
+__all__ = [
+    "MetricsLog", "TrainConfig", "TrainingClip", "WindowSampler", "diffusion_loss", "emotion_texts",
+    "latest_checkpoint", "load_corpus_clips", "read_annotations", "train_style_e", "training_clip",
+]  # fmt: skip

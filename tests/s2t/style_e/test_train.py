@@ -1,0 +1,115 @@
+import csv
+import json
+import wave
+
+import numpy as np
+import pytest
+import torch
+
+from s2t.face.coeffs import CoeffSequence
+from s2t.style_e.checkpoint import read_checkpoint
+from s2t.style_e.train import (
+    TrainConfig, WindowSampler, emotion_texts, latest_checkpoint, load_corpus_clips, read_annotations, train_style_e,
+)  # fmt: skip
+
+
+def read_metrics(folder):
+    with open(folder / "metrics.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_tiny_model_overfits_a_tiny_corpus(trained):
+    """Validation loss (here on the training clips) falls at least 5-fold in 120 steps."""
+    rows = read_metrics(trained.out)
+    assert [int(r["step"]) for r in rows] == [0, 20, 40, 60, 80, 100, 120]
+    first, last = float(rows[0]["val_loss"]), float(rows[-1]["val_loss"])
+    assert last < first / 5, (first, last)
+    assert (trained.out / "curves.png").stat().st_size > 1000
+    assert trained.path.name == "style_e_0000120.pt"
+
+
+def test_resume_continues_exactly(tiny, tmp_path, one_thread):
+    clips = [tiny.clip(i, "happy" if i % 2 else "neutral", seconds=1.0) for i in range(4)]
+    settings = dict(batch_size=4, eval_every=5, save_every=5, keep_checkpoints=2, val_fraction=0.0)
+    quiet = dict(text_encoder=tiny.text, log=lambda _: None)
+    straight = train_style_e(clips, tmp_path / "a", tiny.config(), TrainConfig(steps=15, **settings), **quiet)
+    train_style_e(clips, tmp_path / "b", tiny.config(), TrainConfig(steps=10, **settings), **quiet)
+    (tmp_path / "b" / "metrics.csv").open("a").write("12,1.0,1.0,0.0003,1.0\n")  # a row past the last checkpoint
+    resumed = train_style_e(clips, tmp_path / "b", tiny.config(latent_dim=64), TrainConfig(steps=15, **settings),
+                            resume=True, **quiet)  # fmt: skip  (the checkpoint's config wins over latent_dim=64)
+    a, b = read_checkpoint(straight), read_checkpoint(resumed)
+    assert b["step"] == 15 and b["config"]["latent_dim"] == 32
+    for key in a["state_dict"]:
+        torch.testing.assert_close(a["state_dict"][key], b["state_dict"][key])
+    assert [r["step"] for r in read_metrics(tmp_path / "b")] == ["0", "5", "10", "15"]
+    kept = [p.name for p in sorted((tmp_path / "b").glob("style_e_*.pt"))]
+    assert kept == ["style_e_0000010.pt", "style_e_0000015.pt"]
+    assert latest_checkpoint(tmp_path / "b").name == "style_e_0000015.pt"
+
+
+def test_window_sampler_pads_short_clips(tiny):
+    clip = tiny.clip(0, "neutral", seconds=0.4)  # 10 frames, window 16
+    sampler = WindowSampler([clip], 16, {"a neutral face": 0}, neutral_null_prob=1.0)
+    batch = sampler.sample(3, torch.Generator().manual_seed(0))
+    assert batch["target"].shape == (3, 16, 10) and batch["mel"].shape == (3, 16, 80, 16)
+    assert batch["mask"].sum(1).tolist() == [10, 10, 10]
+    torch.testing.assert_close(batch["target"][0, 10:], batch["target"][0, 9:10].expand(6, 10))
+    assert not batch["use_text"].any()  # neutral_null_prob=1: every neutral text becomes the null text
+    assert batch["text"].tolist() == [0, 0, 0] and batch["identity"].shape == (3, 4)
+
+
+def test_emotion_texts():
+    assert emotion_texts("happy", 3)[1] == "He is very happy."
+    assert emotion_texts("fear", 1)[0] == "a slightly fearful face"
+    assert all("neutral" in t for t in emotion_texts("neutral", 1))
+
+
+def write_corpus(root, tiny, emotions=("happy", "neutral")):
+    """A two-clip corpus in the s2t.data format (manifest, shard index, wav + npz)."""
+    shard = root / "shard_0000"
+    shard.mkdir(parents=True)
+    (root / "corpus.json").write_text(json.dumps({"format": "s2t-corpus", "format_version": 1, "fps": 25}))
+    config = tiny.config()
+    rows = []
+    for i, emotion in enumerate(emotions):
+        audio, envelope = tiny.speech(1.0, i)
+        clip_id = f"c{i:07d}"
+        with wave.open(str(shard / f"{clip_id}.wav"), "wb") as f:
+            f.setnchannels(1)
+            f.setsampwidth(2)
+            f.setframerate(16000)
+            f.writeframes((audio * 32767).astype("<i2").tobytes())
+        expression = np.zeros((len(envelope), 4), np.float32)
+        expression[:, 0] = envelope
+        CoeffSequence(config.model_id, 25, config.channel_names, expression, np.zeros((len(envelope), 6)),
+                      {"identity": [0.5, 0, 0, 0]}).save(shard / f"{clip_id}.npz")  # fmt: skip
+        rows.append({"clip_id": clip_id, "index": i, "shard": "shard_0000", "duration": 1.0,
+                     "num_frames": len(envelope), "speaker": "s0", "engine": "test", "voice": "v", "emotion": emotion,
+                     "level": 2, "sentence_id": "x", "text": "spoken words", "source": "synthetic"})  # fmt: skip
+    (shard / "index.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return root
+
+
+def test_corpus_clips_take_annotations_or_label_texts(tiny, tmp_path):
+    root = write_corpus(tmp_path / "corpus", tiny)
+    annotation = {"clip_id": "c0000000", "texts": ["beaming"]}
+    (root / "shard_0000" / "annotations.jsonl").write_text(json.dumps(annotation) + "\n")
+    assert read_annotations(root) == {"c0000000": ["beaming"]}
+    clips = load_corpus_clips(root, tiny.config(), progress=False)
+    assert [c.texts for c in clips] == [("beaming",), tuple(emotion_texts("neutral", 2))]
+    assert [c.neutral for c in clips] == [False, True]
+    assert clips[0].target.shape == (25, 10) and clips[0].mel.shape == (81, 80)
+    np.testing.assert_array_equal(clips[0].identity, [0.5, 0, 0, 0])
+
+    out = train_style_e(root, tmp_path / "run", tiny.config(), TrainConfig(steps=2, batch_size=2, eval_every=1),
+                        text_encoder=tiny.text, log=lambda _: None)  # fmt: skip
+    assert read_checkpoint(out)["step"] == 2
+
+
+def test_corpus_errors(tiny, tmp_path):
+    root = write_corpus(tmp_path / "corpus", tiny)
+    with pytest.raises(ValueError, match="configured for"):
+        load_corpus_clips(root, tiny.config(model_id="other-face"), progress=False)
+    (root / "shard_0000" / "annotations.jsonl").write_text("{\"clip\": 1}\n")
+    with pytest.raises(ValueError, match="annotations.jsonl:1"):
+        read_annotations(root)
