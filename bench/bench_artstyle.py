@@ -99,9 +99,9 @@ def main() -> None:
         change = np.abs(full(moved).astype(np.float32) - full(frame)).mean()
         ratio = change / np.abs(moved.astype(np.float32) - frame).mean()
         totals.append((ms512, ms1024))
-        print(f"| {name} | {analyse:.0f} ms | {load:.1f} ms | {prepare:.0f} ms | {ms512:.1f} ({times512.min():.1f}) ms "
-              f"| {ms_half:.1f} ms | {ms1024:.1f} ({times1024.min():.1f}) ms | {1000 / ms512:.0f} / {1000 / ms1024:.0f} "
-              f"| {ratio:.2f} |")
+        print(f"| {name} | {analyse:.0f} ms | {load:.1f} ms | {prepare:.0f} ms "
+              f"| {ms512:.1f} ({times512.min():.1f}) ms | {ms_half:.1f} ms | {ms1024:.1f} ({times1024.min():.1f}) ms "
+              f"| {1000 / ms512:.0f} / {1000 / ms1024:.0f} | {ratio:.2f} |")
     worst512, worst1024 = np.max(totals, axis=0)
     print()
     print(f"slowest preset: {worst512:.1f} ms at 512 ({1000 / worst512:.0f} fps), "
