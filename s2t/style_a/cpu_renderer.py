@@ -52,6 +52,8 @@ class CpuRenderer(StyleARenderer):
     def __init__(self, model: FaceModel, photo: PreparedPhoto, stylizer: Stylizer | None = None,
                  config: CpuRenderConfig = CpuRenderConfig()) -> None:
         self.model, self.photo, self.stylizer, self.config = model, photo, stylizer, config
+        if hasattr(stylizer, "prepare"):
+            stylizer.prepare(photo.image)  # fix the colour mapping on the still photo, not on a moving frame
         self.model_id = model.model_id
         fit = photo.fit
         self.size = photo.size
