@@ -69,3 +69,17 @@ def test_bad_audio_and_outputs_are_refused_clearly(tmp_path):
     blocked.write_text("")
     with pytest.raises(MediaError, match="cannot write"):
         VideoWriter(blocked / "x.mp4", 25, 64)
+
+
+def test_eleven_minutes_of_speech_is_streamed_not_loaded(tmp_path):
+    long = tmp_path / "long.wav"
+    with sf.SoundFile(long, "w", 16000, 1, subtype="PCM_16") as f:
+        block = (0.1 * np.sin(np.arange(16000 * 60) * 0.05)).astype(np.float32)
+        for _ in range(11):
+            f.write(block)
+    assert probe_audio(long).duration == pytest.approx(660.0)
+    out = tmp_path / "short.mp4"
+    with VideoWriter(out, 25, 64, audio=long) as writer:
+        for _ in range(25):
+            writer.write(np.zeros((64, 64, 3), np.uint8))
+    assert _streams(out)["audio"][1] == pytest.approx(1.0, abs=0.03)  # only what the video needs was read
