@@ -143,7 +143,8 @@ def cmd_coeffs_convert(path: str, source_name: str, target_name: str, out: Path)
 
 
 def cmd_generate(image: str, out: Path, audio: str | None, emotion: str | None, coeffs_path: str | None,
-                 art: str | None, strength: float, size: int, seed: int) -> None:
+                 art: str | None, strength: float, size: int, seed: int, emotion_strength: float,
+                 checkpoint: str) -> None:
     from s2t.face.detect import load_image
     from s2t.pipeline import TalkingHeadPipeline
 
@@ -152,11 +153,17 @@ def cmd_generate(image: str, out: Path, audio: str | None, emotion: str | None, 
     photo = load_image(image)  # fail on a bad photo before anything slow
     coeffs = _load_sequence(coeffs_path) if coeffs_path else None
     stylizer = _stylizer(art, strength)
+    style_e = None
+    if coeffs is None:
+        from s2t.style_e.checkpoint import load_style_e
+
+        style_e = load_style_e(checkpoint)
     model = _load_model("s2t-arkit52")
     started = time.perf_counter()
     try:
-        written = TalkingHeadPipeline(model)(photo, out, audio=audio, emotion=emotion, coeffs=coeffs,
-                                             stylizer=stylizer, size=size, seed=seed)
+        written = TalkingHeadPipeline(model, style_e)(photo, out, audio=audio, emotion=emotion, coeffs=coeffs,
+                                                      stylizer=stylizer, size=size, seed=seed,
+                                                      emotion_strength=emotion_strength)
     except KeyboardInterrupt:
         partial = out.with_name(out.stem + ".partial.mp4")
         print(f"s2t: interrupted; the frames made so far are in {partial}", file=sys.stderr)
@@ -224,7 +231,8 @@ def cmd_generate_coeffs(audio: str, emotion: str, image: str | None, checkpoint:
     print(f"wrote {out} ({seq.num_frames} frames)", file=sys.stderr)
 
 
-def cmd_demo(out_dir: Path, image: str | None, emotion: str, art: str | None, strength: float, size: int) -> None:
+def cmd_demo(out_dir: Path, image: str | None, emotion: str, emotion_strength: float, art: str | None,
+             strength: float, size: int) -> None:
     from s2t.demo import run_demo
 
     if image is not None:
@@ -234,7 +242,7 @@ def cmd_demo(out_dir: Path, image: str | None, emotion: str, art: str | None, st
     model = _load_model("s2t-arkit52")
     started = time.perf_counter()
     paths = run_demo(model, out_dir, image, emotion=emotion, art=None if art == "none" else art,
-                     strength=strength, size=size)
+                     strength=strength, size=size, emotion_strength=emotion_strength)
     print(f"demo finished in {time.perf_counter() - started:.1f} s:", file=sys.stderr)
     for kind, path in paths.items():
         print(f"  {kind:8s} {path}")
@@ -257,12 +265,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="run the main job on the built-in samples")
     p.add_argument("-o", "--out", type=Path, default=Path("out"), help="output folder (default: out)")
     p.add_argument("--image", help="a photo instead of the sample astronaut")
-    p.add_argument("--emotion", default="happy", choices=("neutral", "happy", "sad", "surprised", "fear", "angry",
-                                                            "disgusted", "contempt"))
+    p.add_argument("--emotion", default="She is joyful, pulling up the lip corners.", help="emotion sentence")
+    p.add_argument("--emotion-strength", type=float, default=1.0, help="0 neutral, 1 as trained, >1 exaggerated")
     p.add_argument("--art", default="cel", help="art preset or picture, or 'none' (default: cel)")
     p.add_argument("--strength", type=float, default=0.8, help="art-style strength 0-1 (default 0.8)")
     p.add_argument("--size", type=int, default=512, choices=(256, 512, 1024))
-    p.set_defaults(run=lambda a: cmd_demo(a.out, a.image, a.emotion, a.art, a.strength, a.size))
+    p.set_defaults(run=lambda a: cmd_demo(a.out, a.image, a.emotion, a.emotion_strength, a.art, a.strength, a.size))
 
     p = sub.add_parser("generate", help="photo + audio + emotion text + art picture -> stylized MP4")
     p.add_argument("--image", required=True, help="identity photo")
@@ -272,10 +280,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--art", help="art-style picture, or a preset name")
     p.add_argument("--strength", type=float, default=1.0, help="art-style strength, 0 (photo) to 1 (default 1)")
     p.add_argument("--size", type=int, default=512, choices=(256, 512, 1024))
+    p.add_argument("--emotion-strength", type=float, default=1.0,
+                   help="0 neutral talking, 1 as trained (default), >1 exaggerated")
+    p.add_argument("--checkpoint", default="default", help="Style-E checkpoint: 'default' (embedded) or a path")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("-o", "--out", type=Path, required=True, help="output .mp4")
     p.set_defaults(run=lambda a: cmd_generate(a.image, a.out, a.audio, a.emotion, a.coeffs, a.art, a.strength,
-                                              a.size, a.seed))
+                                              a.size, a.seed, a.emotion_strength, a.checkpoint))
 
     p = sub.add_parser("fit-face", help="detect a face in a photo and fit the face model to it")
     p.add_argument("image")

@@ -1,12 +1,12 @@
-"""The main job on built-in samples, as far as the project goes today.
+"""The main job on built-in samples: the product's whole path on a laptop.
 
-Photo (scikit-image's astronaut) + speech (a shipped espeak-ng sample with its phone
-timings) + an emotion + an art preset -> the fitted face performs the speech -> a stylised
-MP4 with the sound, the coefficient file, the animated rig as glTF and preview pictures.
+Photo (scikit-image's astronaut) + speech (a shipped espeak-ng sample) + an emotion
+sentence + an art preset -> Style-E (the embedded checkpoint) makes the coefficients -> the
+CPU renderer makes stylised frames -> an MP4 with the sound, plus the coefficient file, the
+animated rig as glTF and preview pictures.
 
-Until Style-E is trained, the performance comes from the corpus's procedural performer
-(coarticulated visemes from the sample's phone timings, EMFACS emotion, blinks, head
-motion), which needs known phones: that is why the demo speaks its own sample.
+``perform_sample`` is the procedural performer the corpus is made with (visemes from the
+sample's phone timings); tests and docs use it as a reference for Style-E's output.
 """
 
 from __future__ import annotations
@@ -28,6 +28,9 @@ from s2t.face.preview import contact_sheet
 from s2t.pipeline import TalkingHeadPipeline
 from s2t.style_a.artstyle import Stylizer, load_art_preset
 from s2t.style_a.photo import prepare_photo
+from s2t.style_e.checkpoint import load_style_e
+
+DEFAULT_EMOTION = "She is joyful, pulling up the lip corners."
 
 
 def sample_photo() -> np.ndarray:
@@ -55,20 +58,22 @@ def perform_sample(model: FaceModel, emotion: str = "happy", level: int = 2, see
 
 
 def run_demo(model: FaceModel, out_dir: str | Path, image: str | Path | np.ndarray | None = None,
-             emotion: str = "happy", art: str | None = "cel", strength: float = 0.8, size: int = 512) -> dict[str, Path]:
+             emotion: str = DEFAULT_EMOTION, art: str | None = "cel", strength: float = 0.8, size: int = 512,
+             emotion_strength: float = 1.0, seed: int = 0) -> dict[str, Path]:
     """Write the MP4, coefficients, animated glTF, fit overlay and preview into ``out_dir``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     photo = sample_photo() if image is None else image
     paths = {name: out / file for name, file in (("video", "demo.mp4"), ("coeffs", "coeffs.npz"), ("gltf", "face.glb"),
                                                  ("fit", "fit_overlay.png"), ("preview", "preview.png"))}
-    seq = perform_sample(model, emotion)
+    prepared = prepare_photo(model, photo, size)
+    speech, _ = sample_speech()
+    style_e = load_style_e("default")
+    seq = style_e(str(speech), emotion, seed=seed, strength=emotion_strength, identity=prepared.fit.identity)
     seq.save(paths["coeffs"])
     stylizer = Stylizer(load_art_preset(art), strength) if art else None
-    speech, _ = sample_speech()
     TalkingHeadPipeline(model)(photo, paths["video"], audio=speech, coeffs=seq, stylizer=stylizer, size=size)
 
-    prepared = prepare_photo(model, photo, size)
     Image.fromarray(render_fit_overlay(prepared.image, model, prepared.fit, prepared.landmarks)).save(paths["fit"])
     export_gltf(seq, model.with_identity(prepared.fit.identity), paths["gltf"])
     Image.fromarray(preview_frames(paths["video"])).save(paths["preview"])

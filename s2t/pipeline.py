@@ -30,12 +30,13 @@ class TalkingHeadPipeline:
     def __init__(self, model: FaceModel, style_e=None, renderer=CpuRenderer) -> None:
         self.model, self.style_e, self.renderer = model, style_e, renderer
 
-    def coefficients(self, audio: Path, emotion: str, seed: int = 0) -> CoeffSequence:
-        """Style-E: speech + emotion text -> expression and head pose at 25 fps."""
+    def coefficients(self, audio: Path, emotion: str, *, seed: int = 0, strength: float = 1.0,
+                     identity: np.ndarray | None = None) -> CoeffSequence:
+        """Style-E: speech + emotion text (+ the photo's face shape) -> expression and head pose at 25 fps."""
         if self.style_e is None:
-            raise StageUnavailable("Style-E (speech + emotion text -> coefficients) is not available in this build "
-                                   "yet; pass a coefficient file with --coeffs")
-        return self.style_e(audio, emotion, seed=seed)
+            raise StageUnavailable("Style-E (speech + emotion text -> coefficients) is not loaded; "
+                                   "pass a coefficient file with --coeffs")
+        return self.style_e(str(audio), emotion, seed=seed, strength=strength, identity=identity)
 
     def __call__(
         self,
@@ -48,21 +49,23 @@ class TalkingHeadPipeline:
         stylizer: Stylizer | None = None,
         size: int = 512,
         seed: int = 0,
+        emotion_strength: float = 1.0,
         progress: bool = True,
     ) -> Path:
         if size not in OUTPUT_SIZES:
             raise ValueError(f"size must be one of {OUTPUT_SIZES}, got {size}")
         if audio is not None:
             probe_audio(audio)  # a bad audio file fails before any work
-        if coeffs is None:
-            if audio is None or emotion is None:
-                raise ValueError("give --audio and --emotion (or a coefficient file with --coeffs)")
-            coeffs = self.coefficients(Path(audio), emotion, seed)
-        if coeffs.fps != FPS:
-            coeffs = coeffs.resample(FPS)
+        if coeffs is None and (audio is None or emotion is None):
+            raise ValueError("give --audio and --emotion (or a coefficient file with --coeffs)")
         photo = prepare_photo(self.model, image, size)
         if photo.num_faces > 1:
             print(f"note: {photo.num_faces} faces in the photo; animating the largest", file=sys.stderr)
+        if coeffs is None:
+            coeffs = self.coefficients(Path(audio), emotion, seed=seed, strength=emotion_strength,
+                                       identity=photo.fit.identity)
+        if coeffs.fps != FPS:
+            coeffs = coeffs.resample(FPS)
         renderer = self.renderer(self.model, photo, stylizer)
         frames = renderer.frames(coeffs)
         with VideoWriter(out, FPS, size, audio=audio) as writer:

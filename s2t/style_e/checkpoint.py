@@ -56,6 +56,14 @@ def save_checkpoint(path: str | Path, model: StyleEModel, **extra) -> Path:
     return path
 
 
+def export_for_inference(source: str | Path, target: str | Path) -> Path:
+    """Copy a training checkpoint without its optimizer and generator state (a third the size),
+    as the embedded default is shipped. The step and training settings stay as a record."""
+    checkpoint = read_checkpoint(source)
+    model = model_from_checkpoint(checkpoint)
+    return save_checkpoint(target, model, step=checkpoint.get("step"), train_config=checkpoint.get("train_config"))
+
+
 def read_checkpoint(path: str | Path) -> dict:
     """The checkpoint dict, checked to be a Style-E checkpoint this version can read."""
     path = Path(path)
@@ -126,4 +134,4 @@ def load_style_e(path_or_name: str | Path = "default", device: str | torch.devic
     return StyleE(model, text_encoder, num_inference_steps)
 
 
-__all__ = ["KNOWN_CHECKPOINTS", "load_style_e", "model_from_checkpoint", "read_checkpoint", "save_checkpoint"]
+__all__ = ["KNOWN_CHECKPOINTS", "export_for_inference", "load_style_e", "model_from_checkpoint", "read_checkpoint", "save_checkpoint"]

@@ -111,7 +111,11 @@ def sample_sequence(
         x0 = torch.zeros_like(sample).index_add_(0, flat_frames, weighted) / coverage[:, None]
         x0 = torch.maximum(torch.minimum(x0, high), low)
         sample = scheduler.step(x0, t, sample).prev_sample
-    return model.denormalize(sample)
+    result = model.denormalize(sample)
+    if config.expression_range is not None:  # the last step is already in range up to rounding; make it exact
+        k = len(config.channel_names)
+        result[..., :k] = result[..., :k].clamp(*config.expression_range)
+    return result
 
 
 def _clip_bounds(model: StyleEModel) -> tuple[torch.Tensor, torch.Tensor]:
