@@ -1,0 +1,121 @@
+"""The job folders on the backend's disk: what a job got and what it produced so far.
+
+Every job has ``<jobs_dir>/<job_id>/`` with
+
+- ``job.json``: the manifest (kind, parameters, state, times, error), rewritten atomically;
+- ``inputs/``: the buffers it was submitted with (``photo.png``, ``expression.npy`` ...);
+- ``outputs/``: each message the job streamed (progress excepted), in order, as
+  ``<seq>-<type>.json`` (the message's JSON header, written last) and one file per buffer,
+  ``<seq>-<type>-<name>.<ext>`` (PNG frames as ``.png``, arrays as ``.npy``).
+
+An output counts once its ``.json`` exists, so a crash mid-write leaves no half message, and
+replaying the folder re-sends exactly what the job produced. Job ids are checked against
+:data:`JOB_ID` before they touch a path: paths never come from the network.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+JOB_ID = re.compile(r"[0-9a-f]{32}")
+FINAL_STATES = ("finished", "cancelled", "failed")
+
+_MAGIC = ((b"\x89PNG", "png"), (b"\xff\xd8\xff", "jpg"), (b"RIFF", "wav"), (b"fLaC", "flac"), (b"OggS", "ogg"),
+          (b"ID3", "mp3"), (b"GIF8", "gif"), (b"BM", "bmp"))  # fmt: skip
+
+
+def _extension(data: bytes) -> str:
+    return next((ext for magic, ext in _MAGIC if data.startswith(magic)), "bin")
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def _write_buffer(stem: Path, value) -> Path:
+    if isinstance(value, np.ndarray):
+        path = stem.with_name(stem.name + ".npy")
+        np.save(path, value, allow_pickle=False)
+    else:
+        data = bytes(value)
+        path = stem.with_name(f"{stem.name}.{_extension(data)}")
+        path.write_bytes(data)
+    return path
+
+
+class JobStore:
+    """Job folders under ``root``; safe to use from several threads for different jobs."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def folder(self, job_id: str) -> Path | None:
+        """The job's folder, or ``None`` if ``job_id`` is malformed or unknown here."""
+        if not isinstance(job_id, str) or not JOB_ID.fullmatch(job_id):
+            return None
+        folder = self.root / job_id
+        return folder if (folder / "job.json").is_file() else None
+
+    def create(self, job_id: str, manifest: dict, inputs: dict) -> dict[str, Path]:
+        """Make the folder, save the input buffers and the manifest; the saved inputs' paths."""
+        if not JOB_ID.fullmatch(job_id):
+            raise ValueError(f"bad job id {job_id!r}")
+        folder = self.root / job_id
+        (folder / "inputs").mkdir(parents=True)
+        (folder / "outputs").mkdir()
+        paths = {name: _write_buffer(folder / "inputs" / name, value) for name, value in inputs.items()}
+        self.write_manifest(job_id, {**manifest, "job_id": job_id, "created": time.time()})
+        return paths
+
+    def manifest(self, job_id: str) -> dict | None:
+        folder = self.folder(job_id)
+        return json.loads((folder / "job.json").read_text()) if folder else None
+
+    def write_manifest(self, job_id: str, manifest: dict) -> None:
+        _atomic_write(self.root / job_id / "job.json", json.dumps(manifest, indent=1).encode("utf-8"))
+
+    def update(self, job_id: str, **changes) -> dict:
+        """Merge ``changes`` into the manifest (only the job's worker calls this once running)."""
+        manifest = {**json.loads((self.root / job_id / "job.json").read_text()), **changes}
+        self.write_manifest(job_id, manifest)
+        return manifest
+
+    def write_output(self, job_id: str, seq: int, msg_type: str, header: bytes, buffers: dict) -> None:
+        """Store one streamed message: its buffers first, its header last (atomically)."""
+        outputs = self.root / job_id / "outputs"
+        for name, value in buffers.items():
+            _write_buffer(outputs / f"{seq:06d}-{msg_type}-{name}", value)
+        _atomic_write(outputs / f"{seq:06d}-{msg_type}.json", header)
+
+    def read_outputs(self, job_id: str, stop: int | None = None) -> list[list[bytes]]:
+        """The stored messages ``seq < stop`` (all by default) as frames ready to send again."""
+        outputs = self.root / job_id / "outputs"
+        messages = []
+        for header_path in sorted(outputs.glob("[0-9]*-*.json")):
+            if stop is not None and int(header_path.name.split("-", 1)[0]) >= stop:
+                break
+            header = header_path.read_bytes()
+            frames = [header]
+            for descriptor in json.loads(header)["buffers"]:
+                stem = f"{header_path.stem}-{descriptor['name']}"
+                if "dtype" in descriptor:
+                    frames.append(np.load(outputs / f"{stem}.npy", allow_pickle=False).tobytes())
+                else:
+                    frames.append(next(outputs.glob(f"{stem}.*")).read_bytes())
+            messages.append(frames)
+        return messages
