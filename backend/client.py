@@ -213,11 +213,12 @@ class Client:
                   "encoding": encoding}
         return self.submit("render", params, buffers)
 
-    def submit_coefficients(self, audio: bytes, text: str, photo: bytes, *, seed: int = 0,
+    def submit_coefficients(self, audio: bytes, text: str, photo: bytes | None = None, *, seed: int = 0,
                             strength: float = 1.0) -> Job:
-        """Style-E: speech (a WAV file's bytes) + emotion text + photo -> a coefficient sequence."""
-        return self.submit("coefficients", {"text": text, "seed": seed, "strength": strength},
-                           {"audio": audio, "photo": photo})
+        """Style-E: speech (a sound file's bytes) + emotion text (+ the identity photo, whose face
+        shape conditions the motion) -> a coefficient sequence."""
+        buffers = {"audio": audio} if photo is None else {"audio": audio, "photo": photo}
+        return self.submit("coefficients", {"text": text, "seed": seed, "strength": strength}, buffers)
 
     def fetch(self, job_id: str, timeout: float = 5.0) -> Job:
         """Get a job's outputs again (after a reconnect or a backend restart); live jobs keep streaming."""

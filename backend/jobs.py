@@ -18,16 +18,20 @@ Kinds today:
   picture or preset) or by ``rig-preview`` (a shaded, untextured drawing of the face rig that
   ignores photo and art, and says so). The ``neural`` renderer is listed as not available
   until it lands;
-- ``coefficients``: Style-E (audio + emotion text + photo -> sequence), not available yet.
+- ``coefficients``: Style-E, speech + emotion text (+ the photo's face shape) -> a coefficient
+  sequence, with the embedded checkpoint or one the server was started with. PyTorch is
+  imported, and the model loaded, on the first such job.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +50,7 @@ from s2t.face.rig.blendshapes import ARKIT_52
 from s2t.style_a.artstyle import ArtStyle, Stylizer, list_art_presets, load_art_preset
 from s2t.style_a.cpu_renderer import CpuRenderer
 from s2t.style_a.photo import PreparedPhoto, prepare_photo
+from s2t.video import MediaError
 
 
 class JobError(Exception):
@@ -123,9 +128,27 @@ def prepared_photo(model: FaceModel, path: Path, size: int) -> PreparedPhoto:
     return photo
 
 
-def _user_image_error(exc: FaceImageError, path: Path, what: str) -> JobError:
-    """The error for a photo the user sent, naming it as they know it, not by the server's path."""
-    return JobError(BAD_INPUT, str(exc).replace(repr(str(path)), what))
+_STYLE_E: dict[tuple[str, str], object] = {}
+_STYLE_E_LOCK = threading.Lock()
+
+
+def style_e_model(checkpoint: str, device: str):
+    """Style-E (``s2t.style_e.sampler.StyleE``), loaded once per checkpoint and device.
+
+    PyTorch is imported here, on the first coefficients job, so a backend that only renders
+    stays small.
+    """
+    from s2t.style_e.checkpoint import load_style_e
+
+    with _STYLE_E_LOCK:
+        if (checkpoint, device) not in _STYLE_E:
+            _STYLE_E[checkpoint, device] = load_style_e(checkpoint, device)
+        return _STYLE_E[checkpoint, device]
+
+
+def _user_file_error(exc: FaceImageError | MediaError, path: Path, what: str) -> JobError:
+    """The error for a file the user sent, naming it as they know it, not by the server's path."""
+    return JobError(BAD_INPUT, str(exc).replace(repr(str(path)), what).replace(str(path), what))
 
 
 def progress(stage: str, done: int = 0, total: int = 0) -> Message:
@@ -207,7 +230,7 @@ def run_fit(_: None, ctx: JobContext) -> Iterator[Message]:
     try:
         fit, landmarks = fit_photo(model, photo)
     except FaceImageError as exc:
-        raise _user_image_error(exc, photo, "the photo") from None
+        raise _user_file_error(exc, photo, "the photo") from None
     metadata = {
         "source": "fit", "identity": fit.identity.tolist(), "identity_names": list(model.identity_names),
         "fit_rms_px": fit.rms_px, "face_box": [float(b) for b in landmarks.box], "num_faces": landmarks.num_faces,
@@ -215,6 +238,58 @@ def run_fit(_: None, ctx: JobContext) -> Iterator[Message]:
     }  # fmt: skip
     sequence = CoeffSequence(model.model_id, 25.0, model.expression_names, fit.expression[None], fit.pose[None],
                              metadata)
+    fields, arrays = pack_coefficients(sequence)
+    yield make_message(COEFFICIENTS, fields, arrays)
+
+
+# -- coefficients (Style-E) ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CoefficientsInput:
+    text: str
+    seed: int
+    strength: float
+
+
+def prepare_coefficients(params: dict, buffers: dict) -> tuple[CoefficientsInput, dict]:
+    if not isinstance(buffers.get("audio"), bytes) or not buffers["audio"]:
+        raise JobError(BAD_INPUT, "the 'audio' buffer must hold the bytes of a speech recording (WAV, FLAC, MP3 ...)")
+    text = params.get("text")
+    if not isinstance(text, str) or not 0 < len(text.strip()) <= 2000:
+        raise JobError(BAD_INPUT, "text must describe the emotion in words (1 to 2000 characters), e.g. "
+                                  "'He is joyful, pulling up the lip corners'")
+    strength = params.get("strength", 1.0)
+    if type(strength) not in (int, float) or not 0 <= strength <= 4:
+        raise JobError(BAD_INPUT, f"strength must be a number from 0 (neutral) to 4, got {strength!r}")
+    _image_bytes(buffers, "photo", required=False)
+    return CoefficientsInput(text.strip(), _int(params, "seed", 0, 0, 2**31 - 1), float(strength)), {}
+
+
+def run_coefficients(job: CoefficientsInput, ctx: JobContext, checkpoint: str = "default") -> Iterator[Message]:
+    """Style-E on the uploaded speech; the photo, if sent, conditions the motion on its face shape."""
+    from s2t.audio import load_audio
+    from s2t.style_e.conditioning import identity_from_photo
+
+    yield progress("loading Style-E")
+    try:
+        style_e = style_e_model(checkpoint, ctx.device)
+    except FileNotFoundError as exc:
+        raise JobError(NOT_AVAILABLE, str(exc)) from None
+    metadata, identity = {"audio": "sent to the backend"}, None
+    if "photo" in ctx.inputs:
+        yield progress("fitting the photo")
+        try:
+            identity = identity_from_photo(ctx.inputs["photo"])
+        except FaceImageError as exc:
+            raise _user_file_error(exc, ctx.inputs["photo"], "the photo") from None
+        metadata["identity"] = identity.tolist()
+    try:
+        audio = load_audio(ctx.inputs["audio"])
+    except MediaError as exc:
+        raise _user_file_error(exc, ctx.inputs["audio"], "the audio") from None
+    yield progress("sampling")
+    sequence = style_e.generate(audio, job.text, job.seed, job.strength, identity, metadata=metadata)
     fields, arrays = pack_coefficients(sequence)
     yield make_message(COEFFICIENTS, fields, arrays)
 
@@ -296,7 +371,7 @@ def _cpu_frames(model: FaceModel, job: RenderInput, ctx: JobContext) -> Iterator
     try:
         photo = prepared_photo(model, photo_path, job.size)
     except FaceImageError as exc:
-        raise _user_image_error(exc, photo_path, "the photo") from None
+        raise _user_file_error(exc, photo_path, "the photo") from None
     style = None
     if job.art_preset:
         style = load_art_preset(job.art_preset)
@@ -304,7 +379,7 @@ def _cpu_frames(model: FaceModel, job: RenderInput, ctx: JobContext) -> Iterator
         try:
             style = ArtStyle.from_picture(load_image(art_path))
         except FaceImageError as exc:
-            raise _user_image_error(exc, art_path, "the art picture") from None
+            raise _user_file_error(exc, art_path, "the art picture") from None
     renderer = CpuRenderer(model, photo, Stylizer(style, job.art_strength) if style else None)
     return renderer.frames(job.sequence, job.frames.start, job.frames.stop)
 
@@ -326,15 +401,16 @@ def _rig_preview_frames(model: FaceModel, job: RenderInput) -> Iterator[np.ndarr
                           centre=np.array([0.0, -0.02, 0.0]), extent=0.15)
 
 
-def default_kinds() -> dict[str, JobKind]:
-    """The job kinds a stock backend offers."""
+def default_kinds(style_e: str = "default") -> dict[str, JobKind]:
+    """The job kinds a stock backend offers; ``style_e`` is the Style-E checkpoint (a known name or a path)."""
     renderers = {name: {"description": text, "available": reason is None, **({"reason": reason} if reason else {})}
                  for name, (text, reason) in RENDERERS.items()}
     kinds = [
         JobKind("fit", "fit the face rig to a photo: head pose, identity and expression", prepare_fit, run_fit),
         JobKind("render", "render a coefficient sequence into frames", prepare_render, run_render,
                 extra_info={"renderers": renderers, "art_presets": list_art_presets()}),
-        JobKind("coefficients", "Style-E: audio + emotion text + photo -> coefficient sequence",
-                unavailable="Style-E is not implemented in this backend yet"),
+        JobKind("coefficients", "Style-E: speech + emotion text (+ photo) -> coefficient sequence",
+                prepare_coefficients, partial(run_coefficients, checkpoint=style_e),
+                unavailable=None if importlib.util.find_spec("torch") else "Style-E needs PyTorch, not installed here"),
     ]
     return {kind.name: kind for kind in kinds}

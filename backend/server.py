@@ -62,6 +62,7 @@ class ServerConfig:
     max_queued: int = 64
     limits: Limits = field(default_factory=Limits)
     curve_keys: Path | None = None
+    style_e: str = "default"
 
 
 class Server:
@@ -70,7 +71,7 @@ class Server:
     def __init__(self, config: ServerConfig, kinds: dict[str, JobKind] | None = None):
         check_bind(config.bind, config.curve_keys is not None)
         self.config = config
-        self.kinds = default_kinds() if kinds is None else kinds
+        self.kinds = default_kinds(config.style_e) if kinds is None else kinds
         self.store = JobStore(config.jobs_dir)
         self.instance = new_id()
         self.started = time.monotonic()
@@ -369,6 +370,7 @@ def _serve_parser() -> argparse.ArgumentParser:
                         help="forget a client silent this long and cancel jobs nobody listens to (s)")
     parser.add_argument("--max-frame-mb", type=float, default=64.0, help="size limit of one message frame (MiB)")
     parser.add_argument("--max-queued", type=int, default=64, help="refuse new jobs beyond this many waiting")
+    parser.add_argument("--style-e", default="default", help="Style-E checkpoint: `default` (embedded) or a .pt path")
     parser.add_argument("--preload", action="store_true", help="build the face rig before serving")
     return parser
 
@@ -393,6 +395,7 @@ def main(argv: list[str] | None = None) -> int:
         bind=args.bind, workers=max(1, args.workers), device=args.device, jobs_dir=args.jobs_dir,
         heartbeat_interval=args.heartbeat, client_timeout=args.client_timeout, max_queued=args.max_queued,
         limits=Limits(max_buffer_bytes=int(args.max_frame_mb * (1 << 20))), curve_keys=args.curve_keys,
+        style_e=args.style_e,
     )  # fmt: skip
     try:
         server = Server(config)

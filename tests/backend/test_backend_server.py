@@ -3,15 +3,19 @@
 import io
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 import zmq
 from PIL import Image
+from skimage import data
 from synthetic_jobs import PRODUCED, expected_frame, talking_sequence
 
+import s2t
 from backend import protocol as p
 from backend.client import BackendError, Client
+from s2t.face import CoeffSequence
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +42,7 @@ def test_hello_describes_the_backend_and_status_answers(start_server, connect):
     assert client.server["protocol"] == list(p.PROTOCOL_VERSION)
     jobs = client.server["jobs"]
     assert jobs["fit"]["available"] and jobs["render"]["available"]
-    assert not jobs["coefficients"]["available"] and "Style-E" in jobs["coefficients"]["reason"]
+    assert jobs["coefficients"]["available"] and "Style-E" in jobs["coefficients"]["description"]
     renderers = jobs["render"]["renderers"]
     assert renderers["cpu"]["available"] and renderers["rig-preview"]["available"]
     assert not renderers["neural"]["available"] and "not implemented" in renderers["neural"]["reason"]
@@ -71,8 +75,6 @@ def test_render_round_trip_streams_frames_and_keeps_them_on_disk(start_server, c
 
 
 def test_fit_round_trip_returns_pose_identity_and_expression(start_server, connect):
-    from skimage import data
-
     server = start_server()
     client = connect(server)
     photo = io.BytesIO()
@@ -89,9 +91,6 @@ def test_fit_round_trip_returns_pose_identity_and_expression(start_server, conne
 
 def test_unavailable_and_bad_requests_are_clear_errors(start_server, connect, take):
     client = connect(start_server())
-    with pytest.raises(BackendError, match="Style-E") as info:
-        client.submit_coefficients(b"RIFF....WAVE", "He is joyful", b"\x89PNG")
-    assert info.value.code == p.NOT_AVAILABLE
     with pytest.raises(BackendError, match="neural renderer") as info:
         client.submit_render(take, renderer="neural")
     assert info.value.code == p.NOT_AVAILABLE
@@ -265,8 +264,6 @@ def png_bytes(image: np.ndarray) -> bytes:
 
 
 def test_cpu_renderer_round_trip_with_an_art_preset_and_an_art_picture(start_server, connect, take):
-    from skimage import data
-
     client = connect(start_server())
     photo = png_bytes(data.astronaut())
     for options in ({"art_preset": "velvet"}, {"art_strength": 2}, {"art_preset": "cel", "art": photo}):
@@ -305,3 +302,29 @@ def test_a_client_busy_for_a_while_does_not_blame_the_backend(start_server, conn
     for _ in range(6):
         client.poll(0.1)
     assert client.status()["server"]["running"] == 0
+
+
+def test_style_e_coefficients_then_a_render_of_them(start_server, connect):
+    """The product's path: speech + emotion text + photo -> coefficients -> stylised frames."""
+    client = connect(start_server())
+    speech = (Path(s2t.__file__).parent / "assets" / "samples" / "speech.wav").read_bytes()
+    photo = png_bytes(data.astronaut())
+    for params, buffers in (({"text": "joy"}, {"audio": b""}), ({"text": " "}, {"audio": speech}),
+                            ({"text": "joy", "strength": -1}, {"audio": speech})):
+        with pytest.raises(BackendError) as info:
+            client.submit("coefficients", params, buffers)
+        assert info.value.code == p.BAD_INPUT
+    job = client.wait(client.submit_coefficients(speech, "He is joyful, pulling up the lip corners", photo, seed=3),
+                      timeout=60)
+    assert job.state == "finished", job.error
+    take = job.coefficients
+    assert take["model_id"] == "s2t-arkit52" and take["fps"] == 25 and take["expression"].shape[1] == 52
+    assert 150 < len(take["expression"]) < 250  # the sample is 7.9 s of speech
+    assert take["expression"][:, take["channel_names"].index("jawOpen")].std() > 0.02  # the jaw moves
+    assert take["metadata"]["emotion"].startswith("He is joyful") and len(take["metadata"]["identity"]) == 16
+    assert take["metadata"]["audio"] == "sent to the backend"
+    frames = client.wait(client.submit_render(CoeffSequence(**take), photo=photo, art_preset="comic", size=64,
+                                              frames=(40, 42)), timeout=60)
+    assert frames.state == "finished" and sorted(frames.frames) == [40, 41]
+    bad = client.wait(client.submit_coefficients(b"RIFF but not a sound", "calm"), timeout=30)
+    assert bad.state == "failed" and bad.error.code == p.BAD_INPUT and "the audio" in bad.error.message
