@@ -72,7 +72,7 @@ def run_demo(model: FaceModel, out_dir: str | Path, image: str | Path | np.ndarr
     seq = style_e(str(speech), emotion, seed=seed, strength=emotion_strength, identity=prepared.fit.identity)
     seq.save(paths["coeffs"])
     stylizer = Stylizer(load_art_preset(art), strength) if art else None
-    TalkingHeadPipeline(model)(photo, paths["video"], audio=speech, coeffs=seq, stylizer=stylizer, size=size)
+    TalkingHeadPipeline(model)(prepared, paths["video"], audio=speech, coeffs=seq, stylizer=stylizer, size=size)
 
     Image.fromarray(render_fit_overlay(prepared.image, model, prepared.fit, prepared.landmarks)).save(paths["fit"])
     export_gltf(seq, model.with_identity(prepared.fit.identity), paths["gltf"])

@@ -15,7 +15,7 @@ from tqdm import tqdm
 from s2t.face import CoeffSequence, FaceModel
 from s2t.style_a.base import Stylizer
 from s2t.style_a.cpu_renderer import CpuRenderer
-from s2t.style_a.photo import prepare_photo
+from s2t.style_a.photo import PreparedPhoto, prepare_photo
 from s2t.video import MediaError, VideoWriter, probe_audio
 
 OUTPUT_SIZES = (256, 512, 1024)
@@ -40,7 +40,7 @@ class TalkingHeadPipeline:
 
     def __call__(
         self,
-        image: str | Path | np.ndarray,
+        image: str | Path | np.ndarray | PreparedPhoto,
         out: str | Path,
         *,
         audio: str | Path | None = None,
@@ -58,7 +58,8 @@ class TalkingHeadPipeline:
             probe_audio(audio)  # a bad audio file fails before any work
         if coeffs is None and (audio is None or emotion is None):
             raise ValueError("give --audio and --emotion (or a coefficient file with --coeffs)")
-        photo = prepare_photo(self.model, image, size)
+        reuse = isinstance(image, PreparedPhoto) and image.size == size  # already cropped and fitted
+        photo = image if reuse else prepare_photo(self.model, getattr(image, "image", image), size)
         if photo.num_faces > 1:
             print(f"note: {photo.num_faces} faces in the photo; animating the largest", file=sys.stderr)
         if coeffs is None:
