@@ -56,11 +56,14 @@ def save_checkpoint(path: str | Path, model: StyleEModel, **extra) -> Path:
     return path
 
 
-def export_for_inference(source: str | Path, target: str | Path) -> Path:
+def export_for_inference(source: str | Path, target: str | Path, half: bool = False) -> Path:
     """Copy a training checkpoint without its optimizer and generator state (a third the size),
-    as the embedded default is shipped. The step and training settings stay as a record."""
+    as the embedded default is shipped. The step and training settings stay as a record.
+    ``half`` stores the weights as float16 (half again); loading casts them back to float32."""
     checkpoint = read_checkpoint(source)
     model = model_from_checkpoint(checkpoint)
+    if half:
+        model = model.half()
     return save_checkpoint(target, model, step=checkpoint.get("step"), train_config=checkpoint.get("train_config"))
 
 
