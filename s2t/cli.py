@@ -144,7 +144,7 @@ def cmd_coeffs_convert(path: str, source_name: str, target_name: str, out: Path)
 
 def cmd_generate(image: str, out: Path, audio: str | None, emotion: str | None, coeffs_path: str | None,
                  art: str | None, strength: float, size: int, seed: int, emotion_strength: float,
-                 checkpoint: str) -> None:
+                 checkpoint: str, backend: str | None = None, curve_keys: Path | None = None) -> None:
     from s2t.face.detect import load_image
     from s2t.pipeline import TalkingHeadPipeline
 
@@ -152,6 +152,10 @@ def cmd_generate(image: str, out: Path, audio: str | None, emotion: str | None, 
         raise UserError(f"the output must be an .mp4 file, got {out}")
     photo = load_image(image)  # fail on a bad photo before anything slow
     coeffs = _load_sequence(coeffs_path) if coeffs_path else None
+    if backend is not None:
+        _generate_on_backend(backend, curve_keys, image, out, audio, emotion, coeffs, art, strength, size, seed,
+                             emotion_strength)
+        return
     stylizer = _stylizer(art, strength)
     style_e = None
     if coeffs is None:
@@ -169,6 +173,29 @@ def cmd_generate(image: str, out: Path, audio: str | None, emotion: str | None, 
         print(f"s2t: interrupted; the frames made so far are in {partial}", file=sys.stderr)
         raise
     print(f"wrote {written} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+
+
+def _generate_on_backend(endpoint: str, curve_keys: Path | None, image: str, out: Path, audio: str | None,
+                         emotion: str | None, coeffs, art: str | None, strength: float, size: int, seed: int,
+                         emotion_strength: float) -> None:
+    from s2t.remote import RemoteError, generate_remote
+
+    if coeffs is None and (audio is None or emotion is None):
+        raise UserError("give --audio and --emotion (Style-E makes the motion) or --coeffs")
+    if not 0 <= strength <= 1:
+        raise UserError(f"--strength must be between 0 and 1, got {strength}")
+    started = time.perf_counter()
+    try:
+        written = generate_remote(endpoint, image, _writable(out), audio=audio, emotion=emotion, coeffs=coeffs,
+                                  art=art, art_strength=strength, size=size, seed=seed,
+                                  emotion_strength=emotion_strength, curve_keys=curve_keys)
+    except RemoteError as exc:
+        raise UserError(str(exc)) from None
+    except KeyboardInterrupt:
+        print(f"s2t: interrupted; the frames made so far are in {out.with_name(out.stem + '.partial.mp4')}",
+              file=sys.stderr)
+        raise
+    print(f"wrote {written} in {time.perf_counter() - started:.1f} s (rendered by {endpoint})", file=sys.stderr)
 
 
 def _stylizer(art: str | None, strength: float):
@@ -284,9 +311,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="0 neutral talking, 1 as trained (default), >1 exaggerated")
     p.add_argument("--checkpoint", default="default", help="Style-E checkpoint: 'default' (embedded) or a path")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--backend", metavar="ENDPOINT",
+                   help="run the job on an s2t-backend, e.g. tcp://gpu-box:5599 (default: in this process)")
+    p.add_argument("--curve-keys", type=Path, metavar="DIR",
+                   help="folder with server.key and client.key_secret from `s2t-backend keys` (remote backends)")
     p.add_argument("-o", "--out", type=Path, required=True, help="output .mp4")
     p.set_defaults(run=lambda a: cmd_generate(a.image, a.out, a.audio, a.emotion, a.coeffs, a.art, a.strength,
-                                              a.size, a.seed, a.emotion_strength, a.checkpoint))
+                                              a.size, a.seed, a.emotion_strength, a.checkpoint, a.backend,
+                                              a.curve_keys))
 
     p = sub.add_parser("fit-face", help="detect a face in a photo and fit the face model to it")
     p.add_argument("image")
