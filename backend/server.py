@@ -63,6 +63,7 @@ class ServerConfig:
     limits: Limits = field(default_factory=Limits)
     curve_keys: Path | None = None
     style_e: str = "default"
+    keep_days: float = 7.0  # finished job folders older than this are deleted (at start, then hourly)
 
 
 class Server:
@@ -128,12 +129,13 @@ class Server:
             self._thread.join(timeout)
 
     def serve_forever(self, shutdown_grace: float = 5.0) -> None:
+        self._prune_job_folders()
         self.workers.start()
         poller = zmq.Poller()
         poller.register(self.router, zmq.POLLIN)
         poller.register(self.events, zmq.POLLIN)
         tick = min(self.config.heartbeat_interval, 0.1)
-        next_check, deadline = 0.0, None
+        next_check, next_prune, deadline = 0.0, time.monotonic() + 3600.0, None
         try:
             while True:
                 ready = dict(poller.poll(tick * 1000))
@@ -145,6 +147,9 @@ class Server:
                     if time.monotonic() >= next_check:
                         self._expire_clients()
                         next_check = time.monotonic() + self.config.heartbeat_interval
+                    if time.monotonic() >= next_prune:
+                        self._prune_job_folders()
+                        next_prune = time.monotonic() + 3600.0
                     if self._stop.is_set():
                         deadline = time.monotonic() + shutdown_grace
                         self._begin_shutdown()
@@ -158,6 +163,12 @@ class Server:
                 self.context.term()
             else:
                 log.warning("a worker is still busy; leaving it behind")
+
+    def _prune_job_folders(self) -> None:
+        removed = self.store.prune(self.config.keep_days * 86400.0)
+        if removed:
+            log.info("deleted %d job folder(s) older than %g days from %s", len(removed), self.config.keep_days,
+                     self.store.root)
 
     def _begin_shutdown(self) -> None:
         log.info("shutting down: cancelling %d job(s)", len(self._live))
@@ -371,6 +382,8 @@ def _serve_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-frame-mb", type=float, default=64.0, help="size limit of one message frame (MiB)")
     parser.add_argument("--max-queued", type=int, default=64, help="refuse new jobs beyond this many waiting")
     parser.add_argument("--style-e", default="default", help="Style-E checkpoint: `default` (embedded) or a .pt path")
+    parser.add_argument("--keep-days", type=float, default=7.0,
+                        help="delete finished job folders older than this many days (default 7)")
     parser.add_argument("--preload", action="store_true", help="build the face rig before serving")
     return parser
 
@@ -395,7 +408,7 @@ def main(argv: list[str] | None = None) -> int:
         bind=args.bind, workers=max(1, args.workers), device=args.device, jobs_dir=args.jobs_dir,
         heartbeat_interval=args.heartbeat, client_timeout=args.client_timeout, max_queued=args.max_queued,
         limits=Limits(max_buffer_bytes=int(args.max_frame_mb * (1 << 20))), curve_keys=args.curve_keys,
-        style_e=args.style_e,
+        style_e=args.style_e, keep_days=args.keep_days,
     )  # fmt: skip
     try:
         server = Server(config)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -119,3 +120,22 @@ class JobStore:
                     frames.append(next(outputs.glob(f"{stem}.*")).read_bytes())
             messages.append(frames)
         return messages
+
+    def prune(self, keep_seconds: float, now: float | None = None) -> list[str]:
+        """Delete the folders of jobs that ended more than ``keep_seconds`` ago; the ids removed.
+
+        Live and queued jobs are never touched, and nor is anything in ``root`` that is not a
+        job folder (the folder may be shared with the user's own files).
+        """
+        now = time.time() if now is None else now
+        removed = []
+        for folder in self.root.iterdir():
+            manifest = self.manifest(folder.name) if folder.is_dir() else None
+            if manifest is None or manifest.get("state") not in FINAL_STATES:
+                continue
+            ended = manifest.get("finished", manifest.get("created", now))
+            if now - ended > keep_seconds:
+                shutil.rmtree(folder, ignore_errors=True)
+                removed.append(folder.name)
+        return removed
+
