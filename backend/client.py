@@ -30,14 +30,14 @@ import numpy as np
 import zmq
 
 from backend.protocol import (CANCEL_REQUEST, CANCELLED, COEFFICIENTS, DEFAULT_ENDPOINT, DONE, ERROR, FETCH_REPLY,
-                              FETCH_REQUEST, FRAME, HEARTBEAT, HELLO_REQUEST, JOB_STREAM_TYPES, PROGRESS,
+                              FETCH_REQUEST, FRAME, HEARTBEAT, HELLO_REPLY, HELLO_REQUEST, JOB_STREAM_TYPES, PROGRESS, RIG,
                               STATUS_REQUEST, SUBMIT_REPLY, SUBMIT_REQUEST, TOO_LARGE, Limits, Message,
                               ProtocolError, deserialize, make_message, new_id, pack_coefficients, serialize,
                               unpack_coefficients)
 from backend.security import curve_client
 
 FINAL_STATES = ("finished", "cancelled", "failed", "lost")
-_STREAM_ONLY = (PROGRESS, COEFFICIENTS, FRAME, DONE, CANCELLED)
+_STREAM_ONLY = (PROGRESS, COEFFICIENTS, RIG, FRAME, DONE, CANCELLED)
 """Job messages that are never the reply to a request (an ``error`` can be either)."""
 
 
@@ -60,6 +60,7 @@ class Job:
 
     kind: str
     job_id: str | None = None
+    request_id: str | None = None
     state: str = "submitted"
     info: dict = field(default_factory=dict)
     messages: list[Message] = field(default_factory=list)
@@ -140,11 +141,14 @@ class Client:
     def connect(self, timeout: float = 5.0) -> dict:
         """Say hello (again, after a :class:`BackendGone`); returns the backend's description."""
         self.server = None
-        reply = self.call(HELLO_REQUEST, {"client": self.name}, timeout=timeout)
-        self.server = reply.content
-        self.heartbeat_interval = float(reply.content["heartbeat_interval"])
-        self._unanswered_since = None
+        self.call(HELLO_REQUEST, {"client": self.name}, timeout=timeout)
         return self.server
+
+    def begin_connect(self) -> str:
+        """Say hello without waiting (for callers that must not block, like Blender's UI);
+        :meth:`reply` with the returned request id tells when the backend has answered."""
+        self.server = None
+        return self.begin(HELLO_REQUEST, {"client": self.name})
 
     def send(self, msg_type: str, content: dict | None = None, buffers: dict | None = None,
              job_id: str | None = None) -> str:
@@ -162,45 +166,79 @@ class Client:
             raise BackendGone(f"cannot send to {self.endpoint}: its queue is full; is s2t-backend running?") from None
         return request_id
 
-    def call(self, msg_type: str, content: dict | None = None, buffers: dict | None = None, *,
-             job_id: str | None = None, timeout: float = 5.0) -> Message:
-        """Send a request and wait for its reply; an ``error`` reply raises :class:`BackendError`."""
-        return self._await(self.send(msg_type, content, buffers, job_id), msg_type, timeout)
-
-    def _await(self, request_id: str, msg_type: str, timeout: float) -> Message:
+    def begin(self, msg_type: str, content: dict | None = None, buffers: dict | None = None,
+              job_id: str | None = None) -> str:
+        """Send a request whose reply :meth:`poll` will collect; returns its id for :meth:`reply`."""
+        request_id = self.send(msg_type, content, buffers, job_id)
         self._waiting.add(request_id)
-        deadline = time.monotonic() + timeout
-        try:
-            while request_id not in self._replies:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    hint = " (and do its CURVE keys match?)" if self.curve else ""
-                    raise BackendGone(f"no reply to {msg_type} from {self.endpoint} within {timeout:g} s; "
-                                      f"is s2t-backend running there{hint}?")
-                self.poll(min(remaining, self.heartbeat_interval))
-        finally:
-            self._waiting.discard(request_id)
-            self._pending_jobs.pop(request_id, None)
+        return request_id
+
+    def reply(self, request_id: str) -> Message | None:
+        """The reply to a :meth:`begin` request once :meth:`poll` has received it, else ``None``.
+
+        An ``error`` reply raises :class:`BackendError`; a ``hello_reply`` connects this client.
+        """
+        if request_id not in self._replies:
+            return None
+        self._pending_jobs.pop(request_id, None)
         reply = self._replies.pop(request_id)
         if reply.type == ERROR:
             raise BackendError(reply.content.get("code", "?"), reply.content.get("message", ""))
+        if reply.type == HELLO_REPLY:
+            self.server = reply.content
+            self.heartbeat_interval = float(reply.content["heartbeat_interval"])
+            self._unanswered_since = None
         return reply
 
-    def submit(self, kind: str, params: dict | None = None, buffers: dict | None = None, timeout: float = 5.0) -> Job:
-        """Submit a job and wait until it is accepted (the reply is immediate; the job is not)."""
+    def call(self, msg_type: str, content: dict | None = None, buffers: dict | None = None, *,
+             job_id: str | None = None, timeout: float = 5.0) -> Message:
+        """Send a request and wait for its reply; an ``error`` reply raises :class:`BackendError`."""
+        return self._await(self.begin(msg_type, content, buffers, job_id), msg_type, timeout)
+
+    def _await(self, request_id: str, msg_type: str, timeout: float) -> Message:
+        deadline = time.monotonic() + timeout
+        while request_id not in self._replies:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self._waiting.discard(request_id)
+                self._pending_jobs.pop(request_id, None)
+                hint = " (and do its CURVE keys match?)" if self.curve else ""
+                raise BackendGone(f"no reply to {msg_type} from {self.endpoint} within {timeout:g} s; "
+                                  f"is s2t-backend running there{hint}?")
+            try:
+                self.poll(min(remaining, self.heartbeat_interval))
+            except BaseException:
+                self._waiting.discard(request_id)
+                self._pending_jobs.pop(request_id, None)
+                raise
+        return self.reply(request_id)
+
+    def submit(self, kind: str, params: dict | None = None, buffers: dict | None = None, timeout: float = 5.0,
+               wait: bool = True) -> Job:
+        """Submit a job and wait until it is accepted (the reply is immediate; the job is not).
+
+        With ``wait=False`` it returns at once; ``reply(job.request_id)`` tells when the backend
+        accepted (``job.job_id`` is set then) or refused it.
+        """
         job = Job(kind)
-        request_id = self.send(SUBMIT_REQUEST, {"kind": kind, "params": params or {}}, buffers)
-        self._pending_jobs[request_id] = job
-        self._await(request_id, SUBMIT_REQUEST, timeout)
+        job.request_id = self.begin(SUBMIT_REQUEST, {"kind": kind, "params": params or {}}, buffers)
+        self._pending_jobs[job.request_id] = job
+        if wait:
+            self._await(job.request_id, SUBMIT_REQUEST, timeout)
         return job
 
-    def submit_fit(self, photo: bytes) -> Job:
+    def submit_fit(self, photo: bytes, wait: bool = True) -> Job:
         """Fit the face rig to a photo (the bytes of an image file)."""
-        return self.submit("fit", {}, {"photo": photo})
+        return self.submit("fit", {}, {"photo": photo}, wait=wait)
+
+    def submit_rig(self, photo: bytes | None = None, wait: bool = True) -> Job:
+        """The face rig (mesh, shape keys); with a photo's bytes, shaped and UV-mapped after it."""
+        return self.submit("rig", {}, {"photo": photo} if photo is not None else {}, wait=wait)
 
     def submit_render(self, coefficients, *, photo: bytes | None = None, art: bytes | None = None,
                       art_preset: str | None = None, art_strength: float = 1.0, size: int = 256,
-                      frames: tuple[int, int] | None = None, renderer: str = "auto", encoding: str = "png") -> Job:
+                      frames: tuple[int, int] | None = None, renderer: str = "auto", encoding: str = "png",
+                      wait: bool = True) -> Job:
         """Render a coefficient sequence (an ``s2t.face.CoeffSequence``, or keyframes edited in Blender).
 
         ``photo`` and ``art`` are the bytes of image files; ``art_preset`` names a preset instead
@@ -211,19 +249,19 @@ class Client:
         params = {"coefficients": fields, "size": size, "frames": list(frames) if frames else None,
                   "renderer": renderer, "art_preset": art_preset, "art_strength": art_strength,
                   "encoding": encoding}
-        return self.submit("render", params, buffers)
+        return self.submit("render", params, buffers, wait=wait)
 
     def submit_coefficients(self, audio: bytes, text: str, photo: bytes | None = None, *, seed: int = 0,
-                            strength: float = 1.0) -> Job:
+                            strength: float = 1.0, wait: bool = True) -> Job:
         """Style-E: speech (a sound file's bytes) + emotion text (+ the identity photo, whose face
         shape conditions the motion) -> a coefficient sequence."""
         buffers = {"audio": audio} if photo is None else {"audio": audio, "photo": photo}
-        return self.submit("coefficients", {"text": text, "seed": seed, "strength": strength}, buffers)
+        return self.submit("coefficients", {"text": text, "seed": seed, "strength": strength}, buffers, wait=wait)
 
     def fetch(self, job_id: str, timeout: float = 5.0) -> Job:
         """Get a job's outputs again (after a reconnect or a backend restart); live jobs keep streaming."""
         job = Job("?")
-        request_id = self.send(FETCH_REQUEST, job_id=job_id)
+        request_id = self.begin(FETCH_REQUEST, job_id=job_id)
         self._pending_jobs[request_id] = job
         self._await(request_id, FETCH_REQUEST, timeout)
         return job

@@ -18,6 +18,9 @@ Kinds today:
   picture or preset) or by ``rig-preview`` (a shaded, untextured drawing of the face rig that
   ignores photo and art, and says so). The ``neural`` renderer is listed as not available
   until it lands;
+- ``rig``: the face rig itself (mesh, shape keys, bounds) for clients that build it, e.g.
+  Blender; with a photo, the rig takes the photo's face shape and every vertex gets the photo
+  coordinate it was fitted to (texture coordinates, so the rig shows the person);
 - ``coefficients``: Style-E, speech + emotion text (+ the photo's face shape) -> a coefficient
   sequence, with the embedded checkpoint or one the server was started with. PyTorch is
   imported, and the model loaded, on the first such job.
@@ -38,7 +41,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from backend.protocol import (BAD_INPUT, COEFFICIENTS, FRAME, NOT_AVAILABLE, PROGRESS, Message, ProtocolError,
+from backend.protocol import (BAD_INPUT, COEFFICIENTS, FRAME, NOT_AVAILABLE, PROGRESS, RIG, Message, ProtocolError,
                               make_message, pack_coefficients, unpack_coefficients)
 from s2t.face import CoeffSequence, FaceModel
 from s2t.face.detect import FaceImageError, load_image
@@ -242,6 +245,42 @@ def run_fit(_: None, ctx: JobContext) -> Iterator[Message]:
     yield make_message(COEFFICIENTS, fields, arrays)
 
 
+# -- rig --------------------------------------------------------------------------------------
+
+
+def prepare_rig(params: dict, buffers: dict) -> tuple[None, dict]:
+    _image_bytes(buffers, "photo", required=False)
+    return None, {}
+
+
+def run_rig(_: None, ctx: JobContext) -> Iterator[Message]:
+    """The rig's arrays in the model's own frame and units (clients convert for their app)."""
+    yield progress("loading face model")
+    model = face_model()
+    metadata: dict = {"source": "rig"}
+    buffers: dict = {}
+    photo = ctx.inputs.get("photo")
+    if photo is not None:
+        yield progress("fitting photo")
+        try:
+            fit, landmarks = fit_photo(model, photo)
+        except FaceImageError as exc:
+            raise _user_file_error(exc, photo, "the photo") from None
+        width, height = landmarks.image_size
+        pixels = fit.camera.project(fit.camera_vertices(model))
+        buffers["uv"] = np.stack([pixels[:, 0] / width, 1.0 - pixels[:, 1] / height], axis=1).astype(np.float32)
+        metadata.update({"identity": fit.identity.tolist(), "fit_pose": fit.pose.tolist(),
+                         "fit_expression": fit.expression.tolist(), "fit_rms_px": fit.rms_px,
+                         "image_size": [width, height]})
+        model = model.with_identity(fit.identity)
+    content = {"model_id": model.model_id, "units": model.units, "channel_names": list(model.expression_names),
+               "metadata": metadata}
+    buffers.update({"vertices": model.vertices.astype(np.float32), "triangles": model.triangles.astype(np.int32),
+                    "expression_basis": model.expression_basis.astype(np.float32),
+                    "expression_bounds": model.expression_bounds.astype(np.float32)})
+    yield make_message(RIG, content, buffers)
+
+
 # -- coefficients (Style-E) ---------------------------------------------------------------------
 
 
@@ -407,6 +446,8 @@ def default_kinds(style_e: str = "default") -> dict[str, JobKind]:
                  for name, (text, reason) in RENDERERS.items()}
     kinds = [
         JobKind("fit", "fit the face rig to a photo: head pose, identity and expression", prepare_fit, run_fit),
+        JobKind("rig", "the face rig's mesh and shape keys; with a photo, shaped and textured after it",
+                prepare_rig, run_rig),
         JobKind("render", "render a coefficient sequence into frames", prepare_render, run_render,
                 extra_info={"renderers": renderers, "art_presets": list_art_presets()}),
         JobKind("coefficients", "Style-E: speech + emotion text (+ photo) -> coefficient sequence",

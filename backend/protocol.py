@@ -32,7 +32,7 @@ from datetime import datetime, timezone
 
 import numpy as np
 
-PROTOCOL_VERSION = (1, 0)
+PROTOCOL_VERSION = (1, 1)
 """(major, minor) of the wire format, versioned apart from the package; see docs/protocol.md."""
 
 DEFAULT_ENDPOINT = "tcp://127.0.0.1:5599"
@@ -53,6 +53,7 @@ FETCH_REPLY = "fetch_reply"
 # backend -> client: a job's stream (every one carries the job id)
 PROGRESS = "progress"
 COEFFICIENTS = "coefficients"
+RIG = "rig"  # 1.1: a face rig's arrays (the ``rig`` job)
 FRAME = "frame"
 DONE = "done"
 CANCELLED = "cancelled"
@@ -61,7 +62,7 @@ ERROR = "error"
 HEARTBEAT = "heartbeat"
 
 REQUEST_TYPES = (HELLO_REQUEST, SUBMIT_REQUEST, CANCEL_REQUEST, STATUS_REQUEST, FETCH_REQUEST, HEARTBEAT)
-JOB_STREAM_TYPES = (PROGRESS, COEFFICIENTS, FRAME, DONE, CANCELLED, ERROR)
+JOB_STREAM_TYPES = (PROGRESS, COEFFICIENTS, RIG, FRAME, DONE, CANCELLED, ERROR)
 FINAL_TYPES = (DONE, CANCELLED, ERROR)
 """A job's stream ends with exactly one of these."""
 

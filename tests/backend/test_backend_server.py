@@ -89,6 +89,27 @@ def test_fit_round_trip_returns_pose_identity_and_expression(start_server, conne
     assert str(server.config.jobs_dir) not in bad.error.message  # server paths stay private
 
 
+def test_rig_job_sends_the_mesh_and_with_a_photo_its_shape_and_texture_coordinates(start_server, connect):
+    client = connect(start_server())
+    plain = client.wait(client.submit_rig(), timeout=60)
+    assert plain.state == "finished", plain.error
+    rig = next(m for m in plain.messages if m.type == p.RIG)
+    vertices, basis = rig.buffers["vertices"], rig.buffers["expression_basis"]
+    assert vertices.shape == (10845, 3) and basis.shape == (52, 10845, 3) and "uv" not in rig.buffers
+    assert rig.content["channel_names"][:2] == ["eyeBlinkLeft", "eyeLookDownLeft"] and rig.content["units"] == "m"
+    assert rig.buffers["triangles"].max() == 10844
+    photo = io.BytesIO()
+    Image.fromarray(data.astronaut()).save(photo, format="PNG")
+    fitted = client.wait(client.submit_rig(photo.getvalue()), timeout=60)
+    shaped = next(m for m in fitted.messages if m.type == p.RIG)
+    uv = shaped.buffers["uv"]
+    assert uv.shape == (10845, 2) and len(shaped.content["metadata"]["identity"]) == 16
+    assert not np.allclose(shaped.buffers["vertices"], vertices)  # the astronaut's face shape is baked in
+    # the face lies in the photo's upper middle (the astronaut's face is around x 0.35-0.5, y 0.15-0.4 from the top)
+    face = uv[np.abs(vertices[:, 0]) < 0.03]
+    assert 0.25 < np.median(face[:, 0]) < 0.6 and 0.55 < np.median(face[:, 1]) < 0.9
+
+
 def test_unavailable_and_bad_requests_are_clear_errors(start_server, connect, take):
     client = connect(start_server())
     with pytest.raises(BackendError, match="neural renderer") as info:
@@ -99,7 +120,7 @@ def test_unavailable_and_bad_requests_are_clear_errors(start_server, connect, ta
         with pytest.raises(BackendError) as info:
             client.submit_render(take, **kwargs)
         assert info.value.code == p.BAD_INPUT
-    with pytest.raises(BackendError, match="runs fit, render") as info:
+    with pytest.raises(BackendError, match="runs fit, rig, render") as info:
         client.submit("teleport")
     with pytest.raises(BackendError, match="s2t-arkit52"):
         client.submit_render(take.__class__("bfm", 25, ("exp00",), np.zeros((2, 1)), np.zeros((2, 6))))
