@@ -63,3 +63,13 @@ def sequencer_strips(scene: bpy.types.Scene) -> bpy.types.bpy_prop_collection:
     """The top-level strips of the scene's sequencer, created if missing."""
     editor = scene.sequence_editor or scene.sequence_editor_create()
     return editor.strips if hasattr(editor, "strips") else editor.sequences
+
+
+def _strips_collection() -> str:
+    props = bpy.types.SequenceEditor.bl_rna.properties
+    return "strips_all" if "strips_all" in props else "sequences_all"
+
+
+ALL_STRIPS = _strips_collection()
+"""The name of the collection of every strip (meta strips' contents too), for ``prop_search``."""
+

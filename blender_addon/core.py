@@ -88,6 +88,7 @@ class Rig:
 
     ``shape_keys`` is ``(K, V, 3)``: the absolute vertex positions of each channel at 1.0,
     as Blender stores a shape key (the model stores offsets from the neutral mesh).
+    ``uv`` ``(V, 2)``, when the rig was fitted to a photo, is where each vertex lies in it.
     """
 
     model_id: str
@@ -97,31 +98,48 @@ class Rig:
     triangles: np.ndarray
     shape_keys: np.ndarray
     bounds: np.ndarray
+    uv: np.ndarray | None = None
 
     @property
     def metres_per_unit(self) -> float:
         return METRES_PER_UNIT[self.units]
 
 
+def rig_from_arrays(model_id: str, units: str, channel_names, vertices: np.ndarray, expression_basis: np.ndarray,
+                    triangles: np.ndarray, bounds: np.ndarray, uv: np.ndarray | None = None) -> Rig:
+    """A :class:`Rig` from the model's arrays in its own frame and units."""
+    if units not in METRES_PER_UNIT:
+        raise ValueError(f"unknown units {units!r}; expected one of {sorted(METRES_PER_UNIT)}")
+    scale = METRES_PER_UNIT[units]
+    neutral = to_blender_axes(np.asarray(vertices, np.float64) * scale)
+    deltas = to_blender_axes(np.asarray(expression_basis, np.float64) * scale)
+    if deltas.shape != (len(channel_names), *neutral.shape):
+        raise ValueError(f"expression basis {deltas.shape} does not match {len(channel_names)} channels x "
+                         f"{neutral.shape} vertices")
+    return Rig(model_id=model_id, units=units, channel_names=tuple(channel_names),
+               vertices=neutral.astype(np.float32), triangles=np.asarray(triangles, np.int32),
+               shape_keys=(neutral[None] + deltas).astype(np.float32), bounds=np.asarray(bounds, np.float32),
+               uv=None if uv is None else np.asarray(uv, np.float32))
+
+
 def load_rig(path: str | Path) -> Rig:
     """Read a ``FaceModel.save`` file; the identity basis and regions are not needed here."""
     header, arrays = _read_npz(path)
     try:
-        units = header["units"]
-        scale = METRES_PER_UNIT[units]
-        vertices = to_blender_axes(arrays["vertices"].astype(np.float64) * scale)
-        deltas = to_blender_axes(arrays["expression_basis"].astype(np.float64) * scale)
-        return Rig(
-            model_id=header["model_id"],
-            units=units,
-            channel_names=tuple(header["expression_names"]),
-            vertices=vertices.astype(np.float32),
-            triangles=arrays["triangles"].astype(np.int32),
-            shape_keys=(vertices[None] + deltas).astype(np.float32),
-            bounds=arrays["expression_bounds"].astype(np.float32),
-        )
+        return rig_from_arrays(header["model_id"], header["units"], header["expression_names"], arrays["vertices"],
+                               arrays["expression_basis"], arrays["triangles"], arrays["expression_bounds"])
     except KeyError as exc:
         raise ValueError(f"{path} is not a face model file (missing {exc})") from exc
+
+
+def rig_from_message(content: dict, buffers: dict) -> Rig:
+    """The backend's ``rig`` message (see docs/protocol.md) as a :class:`Rig`."""
+    try:
+        return rig_from_arrays(content["model_id"], content["units"], content["channel_names"], buffers["vertices"],
+                               buffers["expression_basis"], buffers["triangles"], buffers["expression_bounds"],
+                               buffers.get("uv"))
+    except KeyError as exc:
+        raise ValueError(f"the backend's rig message lacks {exc}") from exc
 
 
 @dataclass(frozen=True, eq=False)
@@ -167,6 +185,17 @@ def load_take(path: str | Path) -> Take:
         )
     except KeyError as exc:
         raise ValueError(f"{path} is a damaged coefficient sequence file (missing {exc})") from exc
+
+
+def take_from_message(content: dict, buffers: dict) -> Take:
+    """The backend's ``coefficients`` message as a :class:`Take`."""
+    try:
+        return Take(model_id=content["model_id"], fps=float(content["fps"]),
+                    channel_names=tuple(content["channel_names"]),
+                    expression=np.asarray(buffers["expression"], np.float32),
+                    pose=np.asarray(buffers["pose"], np.float32), metadata=dict(content.get("metadata", {})))
+    except KeyError as exc:
+        raise ValueError(f"the backend's coefficients message lacks {exc}") from exc
 
 
 def save_take(path: str | Path, take: Take) -> None:

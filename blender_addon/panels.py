@@ -1,8 +1,74 @@
-"""The 3D View sidebar tab "Style2Talker". Panels only draw state; operators change it."""
+"""The "Style2Talker" sidebar tab, in the 3D View and in the Sequencer. Panels only draw state;
+operators change it."""
 
 from __future__ import annotations
 
 import bpy
+
+from . import compat, runtime
+
+
+def draw_panel(layout: bpy.types.UILayout, context: bpy.types.Context) -> None:
+    props = context.scene.style2talker
+    layout.use_property_split = True
+    layout.use_property_decorate = False
+
+    inputs = layout.box()
+    inputs.label(text="Inputs", icon="USER")
+    inputs.prop(props, "photo_path")
+    inputs.prop(props, "audio_path")
+    if context.scene.sequence_editor is not None:
+        inputs.prop_search(props, "audio_strip", context.scene.sequence_editor, compat.ALL_STRIPS, icon="SOUND")
+    inputs.prop(props, "emotion_preset")
+    inputs.prop(props, "emotion_text")
+    inputs.prop(props, "emotion_strength", slider=True)
+    inputs.prop(props, "seed")
+    inputs.prop(props, "frame_start")
+
+    style = layout.box()
+    style.label(text="Art Style", icon="BRUSH_DATA")
+    style.prop(props, "art_preset")
+    if props.art_preset == "PICTURE":
+        style.prop(props, "art_path")
+    style.prop(props, "art_strength", slider=True)
+    style.prop(props, "resolution")
+
+    actions = layout.column(align=True)
+    actions.scale_y = 1.3
+    actions.operator("s2t.build_face_rig", icon="MESH_MONKEY")
+    actions.operator("s2t.generate_animation", icon="SHAPEKEY_DATA")
+    actions.operator("s2t.render_stylized", icon="RENDER_ANIMATION")
+
+    if props.job_status != "IDLE":
+        job = layout.box()
+        running = runtime.active() is not None
+        icon = {"RUNNING": "TIME", "DONE": "CHECKMARK", "FAILED": "ERROR", "CANCELLED": "CANCEL"}[props.job_status]
+        job.label(text=f"{props.job_kind}: {props.job_stage or props.job_status.title()}", icon=icon)
+        if running:
+            row = job.row(align=True)
+            row.prop(props, "job_progress", text="Progress", slider=True)
+            row.operator("s2t.cancel_job", text="", icon="X")
+        if props.job_error:
+            for line in _wrap(props.job_error, 48):
+                job.label(text=line)
+
+    files = layout.box()
+    files.label(text="Files", icon="FILE_FOLDER")
+    files.operator("s2t.import_face_rig", icon="IMPORT")
+    row = files.row(align=True)
+    row.operator("s2t.import_coefficients", icon="IMPORT")
+    row.operator("s2t.export_coefficients", icon="EXPORT")
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    lines, line = [], ""
+    for word in text.split():
+        if line and len(line) + len(word) + 1 > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    return lines + [line] if line else lines
 
 
 class S2T_PT_main(bpy.types.Panel):
@@ -13,35 +79,18 @@ class S2T_PT_main(bpy.types.Panel):
     bl_category = "Style2Talker"
 
     def draw(self, context: bpy.types.Context) -> None:
-        props = context.scene.style2talker
-        layout = self.layout
-        layout.use_property_split = True
-        layout.use_property_decorate = False
-
-        inputs = layout.box()
-        inputs.label(text="Inputs", icon="USER")
-        inputs.prop(props, "photo_path")
-        inputs.prop(props, "audio_path")
-        inputs.prop(props, "emotion_text")
-        inputs.prop(props, "emotion_strength", slider=True)
-        inputs.prop(props, "art_path")
-        inputs.prop(props, "seed")
-        inputs.prop(props, "resolution")
-        inputs.prop(props, "frame_start")
-
-        rig = layout.box()
-        rig.label(text="Face Rig", icon="SHAPEKEY_DATA")
-        rig.operator("s2t.build_face_rig", icon="MESH_MONKEY")
-        row = rig.row(align=True)
-        row.operator("s2t.import_coefficients", icon="IMPORT")
-        row.operator("s2t.export_coefficients", icon="EXPORT")
-
-        if props.job_status != "IDLE":
-            job = layout.box()
-            job.label(text=f"Job: {props.job_status.title()}", icon="TIME")
-            job.prop(props, "job_progress", text="Progress", slider=True)
-            if props.job_error:
-                job.label(text=props.job_error, icon="ERROR")
+        draw_panel(self.layout, context)
 
 
-CLASSES = (S2T_PT_main,)
+class S2T_PT_sequencer(bpy.types.Panel):
+    bl_idname = "S2T_PT_sequencer"
+    bl_label = "Style2Talker"
+    bl_space_type = "SEQUENCE_EDITOR"
+    bl_region_type = "UI"
+    bl_category = "Style2Talker"
+
+    def draw(self, context: bpy.types.Context) -> None:
+        draw_panel(self.layout, context)
+
+
+CLASSES = (S2T_PT_main, S2T_PT_sequencer)

@@ -5,11 +5,28 @@ from __future__ import annotations
 import bpy
 from bpy.props import EnumProperty, FloatProperty, IntProperty, StringProperty
 
+EMOTION_PRESETS = (
+    ("neutral", "Neutral", "He talks calmly with a neutral expression."),
+    ("happy", "Happy", "She is happy, smiling warmly with raised cheeks."),
+    ("sad", "Sad", "He is sad, with lowered lip corners and raised inner brows."),
+    ("angry", "Angry", "She is angry, frowning hard with pressed lips."),
+    ("surprised", "Surprised", "He is surprised, eyes wide and brows raised."),
+    ("fear", "Fearful", "She is afraid, eyes wide and lips stretched."),
+    ("disgusted", "Disgusted", "He is disgusted, wrinkling his nose."),
+    ("contempt", "Contempt", "She shows contempt with a one-sided smirk."),
+)
+ART_PRESETS = ("cel", "comic", "noir", "oil", "pastel", "watercolour")
+
+
+def _apply_emotion_preset(self, context: bpy.types.Context) -> None:
+    if self.emotion_preset != "CUSTOM":
+        self.emotion_text = dict((key, text) for key, _, text in EMOTION_PRESETS)[self.emotion_preset]
+
 
 class S2TSceneProperties(bpy.types.PropertyGroup):
     """``scene.style2talker``: what the user chose, and what the backend job reports.
 
-    Panels only read these; operators (and, later, the backend poll timer) write them.
+    Panels only read these; operators and the backend poll timer (runtime.py) write them.
     """
 
     photo_path: StringProperty(name="Identity Photo", subtype="FILE_PATH",
@@ -18,13 +35,29 @@ class S2TSceneProperties(bpy.types.PropertyGroup):
                                description="Speech that drives the lips; also placed in the sequencer on import")
     emotion_text: StringProperty(name="Emotion", default="neutral",
                                  description="How the face should feel, in words (e.g. 'cheerful and surprised')")
+    emotion_preset: EnumProperty(
+        name="Preset", description="Fill the emotion text with a sentence for one of the eight MEAD emotions",
+        items=[("CUSTOM", "Custom", "Keep the text as written")] + [(k, n, t) for k, n, t in EMOTION_PRESETS],
+        default="CUSTOM", update=_apply_emotion_preset)
     emotion_strength: FloatProperty(name="Strength", default=1.0, min=0.0, max=2.0,
-                                    description="Scale of the emotion's effect; 0 is neutral")
+                                    description="0 neutral talking, 1 as trained, above 1 exaggerated")
+    audio_strip: StringProperty(name="Sound Strip",
+                                description="Use this sound strip of the Sequencer instead of an audio file "
+                                            "(the take then starts where the strip starts)")
+    art_preset: EnumProperty(
+        name="Art Style", description="A built-in art style, or a picture of your own",
+        items=[("NONE", "None (photo)", "Render the photo without an art style"),
+               ("PICTURE", "Picture...", "The art style of the picture below")]
+        + [(name, name.title(), f"The built-in {name} style") for name in ART_PRESETS],
+        default="cel")
     art_path: StringProperty(name="Art Picture", subtype="FILE_PATH",
                              description="Picture whose art style the stylized render follows")
+    art_strength: FloatProperty(name="Art Strength", default=1.0, min=0.0, max=1.0, subtype="FACTOR",
+                                description="0 keeps the photo's look, 1 follows the art style fully")
     seed: IntProperty(name="Seed", default=0, min=0, description="Random seed of the generation")
-    resolution: IntProperty(name="Resolution", default=256, min=64, max=2048, step=64,
-                            description="Side of the square stylized frames, in pixels")
+    resolution: EnumProperty(name="Resolution", description="Side of the square stylized frames, in pixels",
+                             items=[("256", "256 px", ""), ("512", "512 px", ""), ("1024", "1024 px", "")],
+                             default="512")
     frame_start: IntProperty(name="Frame Start", default=1, description="Scene frame of the take's first keyframe")
     job_status: EnumProperty(
         name="Status",
@@ -32,8 +65,11 @@ class S2TSceneProperties(bpy.types.PropertyGroup):
                ("FAILED", "Failed", ""), ("CANCELLED", "Cancelled", "")],
         default="IDLE",
     )
+    job_kind: StringProperty(name="Job")
+    job_stage: StringProperty(name="Stage")
     job_progress: FloatProperty(name="Progress", default=0.0, min=0.0, max=1.0, subtype="FACTOR")
     job_error: StringProperty(name="Error")
+    last_take: StringProperty(name="Last Take", description="The Action the last generation made")
 
 
 CLASSES = (S2TSceneProperties,)

@@ -15,11 +15,8 @@ from pathlib import Path
 import bpy
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO))
-
-import blender_addon  # noqa: E402
-from blender_addon import compat, core  # noqa: E402
+sys.path.insert(0, str(Path(__file__).parent))
+from flow_common import load_addon, unload_addon  # noqa: E402
 
 
 def rotation(pitch: float, yaw: float, roll: float) -> np.ndarray:
@@ -40,7 +37,8 @@ def write_silence(path: Path, seconds: float) -> None:
 
 
 def main(folder: Path) -> None:
-    blender_addon.register()
+    addon = load_addon()
+    compat, core = addon.compat, addon.core
     scene = bpy.context.scene
     take = core.load_take(folder / "take.npz")
     scene.render.fps, scene.render.fps_base = int(take.fps), 1.0
@@ -49,7 +47,7 @@ def main(folder: Path) -> None:
     write_silence(folder / "speech.wav", take.num_frames / take.fps)
     props.audio_path = str(folder / "speech.wav")
 
-    assert bpy.ops.s2t.build_face_rig(filepath=str(folder / "rig.npz")) == {"FINISHED"}
+    assert bpy.ops.s2t.import_face_rig(filepath=str(folder / "rig.npz")) == {"FINISHED"}
     obj = bpy.context.active_object
     names = [block.name for block in obj.data.shape_keys.key_blocks]
     assert names == ["Basis", *take.channel_names], names
@@ -97,7 +95,7 @@ def main(folder: Path) -> None:
     first_curve = next(f for f in (first.layers[0].strips[0].channelbags[0].fcurves if compat.HAS_SLOTTED_ACTIONS
                                    else first.fcurves) if f.data_path == core.shape_key_data_path(edited))
     assert abs(first_curve.keyframe_points[edit_frame].co[1] - take.expression[edit_frame, 3]) < 1e-6
-    blender_addon.unregister()
+    unload_addon(addon)
     print(f"FLOW OK in Blender {bpy.app.version_string}: {take.num_frames} frames x {len(curves) + 6} curves")
 
 

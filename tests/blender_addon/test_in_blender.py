@@ -1,11 +1,14 @@
-"""The add-on inside real Blenders: pip ``bpy`` (``S2T_BPY_PYTHON``) and Debian's ``blender -b``.
+"""The add-on inside real Blenders: pip ``bpy`` (``S2T_BPY_PYTHON``, the checkout's add-on) and
+Debian's ``blender -b`` (the packaged zip from ``tools/build_addon.py``, installed as a user would).
 
-Each runs ``blender_flow.py`` in a subprocess on a small rig and take written by the s2t
-library, so the add-on reads exactly what the library writes.
+``blender_flow.py`` runs the file operators on a small rig and take written by the s2t
+library; ``backend_flow.py`` runs the whole animator's flow against a real backend on
+loopback, and the test checks what reached the backend against what Blender keyed.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -20,6 +23,8 @@ from s2t.face.model import FaceModel
 from s2t.face.rig.blendshapes import ARKIT_52
 
 FLOW = Path(__file__).with_name("blender_flow.py")
+BACKEND_FLOW = Path(__file__).with_name("backend_flow.py")
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -42,26 +47,114 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def run_flow(command: list[str], folder: Path) -> None:
-    result = subprocess.run([*command, str(FLOW), "--", str(folder)], capture_output=True, text=True, timeout=300)
+def bpy_python() -> list[str]:
+    python = os.environ.get("S2T_BPY_PYTHON")
+    if not python or not Path(python).exists():
+        pytest.skip("set S2T_BPY_PYTHON to a Python with `pip install bpy==5.0.1 'numpy<2' pyzmq` to run the bpy flow")
+    return [python]
+
+
+def debian_blender() -> list[str]:
+    blender = shutil.which("blender")
+    if blender is None:
+        pytest.skip("no `blender` on PATH (Debian: apt install blender python3-numpy)")
+    return [blender, "-b", "--factory-startup", "--python-exit-code", "1", "--python"]
+
+
+@pytest.fixture(scope="module")
+def addon_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The legacy add-on zip for this machine, built as a release would be."""
+    out = tmp_path_factory.mktemp("dist")
+    wheels = Path(os.environ.get("S2T_WHEEL_CACHE", str(tmp_path_factory.getbasetemp() / "wheels")))
+    subprocess.run([sys.executable, str(REPO / "tools" / "build_addon.py"), "--platform", "linux-x64", "--out",
+                    str(out), "--wheels", str(wheels)], check=True, capture_output=True, timeout=300)
+    return next(out.glob("style2talker-*-addon-linux-x64.zip"))
+
+
+def packaged(addon_zip: Path, tmp_path: Path) -> dict:
+    """Environment that makes the flow scripts install ``addon_zip`` into a private user folder."""
+    return {"S2T_ADDON_ZIP": str(addon_zip), "BLENDER_USER_SCRIPTS": str(tmp_path / "user-scripts")}
+
+
+def run_script(command: list[str], script: Path, folder: Path, marker: str, env: dict | None = None) -> str:
+    result = subprocess.run([*command, str(script), "--", str(folder)], capture_output=True, text=True,
+                            timeout=600, env={**os.environ, **(env or {})})
     output = result.stdout + result.stderr
-    assert result.returncode == 0 and "FLOW OK" in output, output[-4000:]
+    assert result.returncode == 0 and marker in output, output[-4000:]
+    return output
+
+
+def check_file_flow(folder: Path) -> None:
     loaded = CoeffSequence.load(folder / "exported.npz")  # the library reads what the add-on wrote
     assert loaded.num_frames == 40 and loaded.metadata["seed"] == 0
 
 
 def test_flow_in_pip_bpy(files: Path) -> None:
-    python = os.environ.get("S2T_BPY_PYTHON")
-    if not python or not Path(python).exists():
-        pytest.skip("set S2T_BPY_PYTHON to a Python with `pip install bpy==5.0.1 'numpy<2'` to run the bpy flow")
-    run_flow([python], files)
+    run_script(bpy_python(), FLOW, files, "FLOW OK")
+    check_file_flow(files)
 
 
-def test_flow_in_debian_blender(files: Path) -> None:
-    blender = shutil.which("blender")
-    if blender is None:
-        pytest.skip("no `blender` on PATH (Debian: apt install blender python3-numpy)")
-    run_flow([blender, "-b", "--factory-startup", "--python-exit-code", "1", "--python"], files)
+def test_flow_in_debian_blender(files: Path, addon_zip: Path, tmp_path: Path) -> None:
+    run_script(debian_blender(), FLOW, files, "FLOW OK", packaged(addon_zip, tmp_path))
+    check_file_flow(files)
+
+
+@pytest.fixture
+def backend_inputs(tmp_path: Path):
+    """A running backend on loopback and the animator's inputs: a photo and 2 s of the sample speech."""
+    import soundfile
+    from PIL import Image
+    from skimage import data
+
+    from backend.jobs import default_kinds
+    from backend.server import Server, ServerConfig
+
+    folder = tmp_path / "shot"
+    folder.mkdir()
+    Image.fromarray(data.astronaut()).save(folder / "photo.png")
+    speech, rate = soundfile.read(REPO / "s2t" / "assets" / "samples" / "speech.wav")
+    soundfile.write(folder / "speech.wav", speech[: 2 * rate], rate)
+    server = Server(ServerConfig(bind="tcp://127.0.0.1:*", jobs_dir=tmp_path / "jobs", heartbeat_interval=0.2),
+                    default_kinds()).start()
+    yield folder, server
+    server.stop()
+
+
+def check_backend_flow(folder: Path, jobs_dir: Path) -> dict:
+    """What Blender keyed is what Style-E sent; what the render job got has the animator's edit."""
+    result = json.loads((folder / "flow.json").read_text())
+    manifests = sorted((json.loads(p.read_text()) for p in jobs_dir.glob("*/job.json")), key=lambda m: m["created"])
+    assert [m["kind"] for m in manifests] == ["rig", "coefficients", "render", "render", "coefficients", "render"]
+    assert [m["state"] for m in manifests][:5] == ["finished"] * 5 and manifests[5]["state"] == "cancelled"
+    coefficients = jobs_dir / manifests[1]["job_id"] / "outputs"
+    expression = np.load(next(coefficients.glob("*-coefficients-expression.npy")))
+    jaw = ARKIT_52.index("jawOpen")
+    keyed = np.array(result["keyed"])
+    assert len(keyed) == len(expression) == result["frames"]
+    assert np.allclose(keyed[:, 0], 11 + np.arange(len(expression)))
+    assert np.abs(keyed[:, 1] - expression[:, jaw]).max() < 1e-6  # the keys are Style-E's values
+    sent = np.load(jobs_dir / manifests[2]["job_id"] / "inputs" / "expression.npy")
+    edit = result["edit_index"]
+    assert abs(sent[edit, jaw] - result["edit_value"]) < 1e-5  # the render got the hand-edited curve
+    others = np.delete(np.arange(len(sent)), edit)
+    assert np.abs(sent[others, jaw] - expression[others, jaw]).max() < 1e-5
+    frames = sorted(Path(result["frame_dir"]).glob("*.png"))
+    assert len(frames) == len(expression) and frames[0].name == "000001.png"
+    return result
+
+
+def test_backend_flow_in_pip_bpy(backend_inputs) -> None:
+    folder, server = backend_inputs
+    output = run_script(bpy_python(), BACKEND_FLOW, folder, "BACKEND FLOW OK", {"S2T_BACKEND": server.endpoint})
+    result = check_backend_flow(folder, server.config.jobs_dir)
+    print(output.strip().splitlines()[-1], result["longest_tick_ms"])
+
+
+def test_backend_flow_in_debian_blender(backend_inputs, addon_zip: Path, tmp_path: Path) -> None:
+    folder, server = backend_inputs
+    run_script(debian_blender(), BACKEND_FLOW, folder, "BACKEND FLOW OK",
+               {"S2T_BACKEND": server.endpoint, **packaged(addon_zip, tmp_path)})
+    check_backend_flow(folder, server.config.jobs_dir)
 
 
 def test_addon_modules_import_without_torch_or_s2t() -> None:

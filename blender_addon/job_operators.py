@@ -1,0 +1,194 @@
+"""Operators that run backend jobs: Build Face Rig, Generate Animation, Render Stylized, Cancel.
+
+Each one checks its inputs, reads the files it sends (inputs travel as bytes), submits the
+job and returns at once; :mod:`runtime` polls the job from a timer and applies what arrives.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import bpy
+
+from backend.client import BackendError, BackendGone
+from backend.protocol import pack_coefficients
+
+from . import preferences, rig, runtime, sequencer
+from .local_backend import LocalBackendError
+from .operators import poll_with_reason, rig_problem, take_problem
+from .session import BackendJob, Update, remove_stale_frames
+
+
+def _file_bytes(path_property: str, what: str) -> tuple[bytes, str]:
+    path = bpy.path.abspath(path_property)
+    if not path_property:
+        raise ValueError(f"choose the {what} first")
+    try:
+        return Path(path).read_bytes(), path
+    except OSError as exc:
+        raise ValueError(f"cannot read the {what} {path}: {exc.strerror or exc}") from None
+
+
+def _start(kind: str, label: str, params: dict, buffers: dict, on_update, **job_options) -> None:
+    """Start a local backend if the preferences say so, then submit; raises ValueError to report."""
+    settings = preferences.settings()
+    timeout = settings.connect_timeout
+    if settings.autostart:
+        try:
+            runtime.ensure_local_backend(settings.backend_command, settings.backend_address)
+        except LocalBackendError as exc:
+            raise ValueError(str(exc)) from None
+        timeout = max(timeout, 60.0)  # a cold backend imports its libraries first
+    try:
+        job = BackendJob(settings.backend_address, kind, params, buffers, curve_keys=settings.curve_keys or None,
+                         connect_timeout=timeout, **job_options)
+    except (BackendError, BackendGone, OSError) as exc:
+        raise ValueError(f"cannot reach the backend at {settings.backend_address}: {exc}") from None
+    runtime.start(job, label, on_update)
+
+
+def _busy(cls) -> bool:
+    return poll_with_reason(cls, "A Style2Talker job is running (Cancel it first)" if runtime.active() else "")
+
+
+class S2T_OT_build_face_rig(bpy.types.Operator):
+    """Build the face rig from the backend: with an identity photo, shaped like the person and textured with the photo"""
+
+    bl_idname = "s2t.build_face_rig"
+    bl_label = "Build Face Rig"
+    bl_options = {"REGISTER"}
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        return _busy(cls)
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        props = context.scene.style2talker
+        try:
+            photo, photo_path = _file_bytes(props.photo_path, "identity photo") if props.photo_path else (None, "")
+            buffers = {"photo": photo} if photo else {}
+            name = f"Face ({Path(photo_path).stem})" if photo_path else None
+
+            def on_update(update: Update) -> None:
+                if update.rig is not None:
+                    scene = bpy.context.scene
+                    obj = rig.build_rig_object(scene, bpy.context.view_layer, update.rig, name, photo_path or None)
+                    if "identity" in update.rig_metadata:
+                        obj["s2t_identity"] = update.rig_metadata["identity"]
+
+            _start("rig", "Build Face Rig", {}, buffers, on_update)
+        except ValueError as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        self.report({"INFO"}, "Building the face rig" + (f" from {Path(photo_path).name}" if photo_path else ""))
+        return {"FINISHED"}
+
+
+class S2T_OT_generate_animation(bpy.types.Operator):
+    """Style-E: the speech and the emotion text become a new take of keyframes on the active face rig"""
+
+    bl_idname = "s2t.generate_animation"
+    bl_label = "Generate Animation"
+    bl_options = {"REGISTER"}
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        return _busy(cls) and poll_with_reason(cls, rig_problem(context))
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        props = context.scene.style2talker
+        obj_name = context.active_object.name
+        try:
+            if props.audio_strip:
+                audio_path, props.frame_start = sequencer.sound_strip_audio(context.scene, props.audio_strip)
+                audio = Path(audio_path).read_bytes()
+            else:
+                audio, audio_path = _file_bytes(props.audio_path, "audio file")
+            if not props.emotion_text.strip():
+                raise ValueError("write the emotion in words (or pick a preset)")
+            photo = _file_bytes(props.photo_path, "identity photo")[0] if props.photo_path else None
+            buffers = {"audio": audio, **({"photo": photo} if photo else {})}
+            params = {"text": props.emotion_text, "seed": props.seed, "strength": props.emotion_strength}
+            take = rig.take_name(props.emotion_text.split(",")[0].split(".")[0])
+            from_strip = bool(props.audio_strip)
+
+            def on_update(update: Update) -> None:
+                if update.take is None:
+                    return
+                scene = bpy.context.scene
+                action = rig.apply_take(scene, bpy.data.objects[obj_name], update.take, take)
+                scene.style2talker.last_take = action.name
+                if not from_strip:
+                    sequencer.add_sound_strip(scene, audio_path, action.name, scene.style2talker.frame_start)
+
+            _start("coefficients", "Generate Animation", params, buffers, on_update)
+        except (ValueError, OSError) as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        self.report({"INFO"}, f"Generating take {take!r}")
+        return {"FINISHED"}
+
+
+class S2T_OT_render_stylized(bpy.types.Operator):
+    """Style-A: render the active rig's take, hand edits included, into stylized frames in the Sequencer"""
+
+    bl_idname = "s2t.render_stylized"
+    bl_label = "Render Stylized"
+    bl_options = {"REGISTER"}
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        return _busy(cls) and poll_with_reason(cls, take_problem(context))
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        props = context.scene.style2talker
+        obj = context.active_object
+        try:
+            photo, _ = _file_bytes(props.photo_path or obj.get("s2t_photo", ""), "identity photo")
+            take, first_frame = rig.read_take(context.scene, obj)
+            fields, buffers = pack_coefficients(take)
+            buffers["photo"] = photo
+            params = {"coefficients": fields, "size": int(props.resolution), "renderer": "auto", "encoding": "png",
+                      "art_strength": props.art_strength}
+            if props.art_preset == "PICTURE":
+                buffers["art"] = _file_bytes(props.art_path, "art picture")[0]
+            elif props.art_preset == "NONE":
+                params["art_strength"] = 0.0
+            else:
+                params["art_preset"] = props.art_preset
+            name = obj.data.shape_keys.animation_data.action.name
+            folder, beside_blend = rig.frames_folder(name)
+            folder.mkdir(parents=True, exist_ok=True)
+            remove_stale_frames(folder, take.num_frames)
+            strip = sequencer.FrameStrip(context.scene, name, first_frame, take.num_frames)
+
+            def on_update(update: Update) -> None:
+                for _, path in update.frames:
+                    strip.add(path)
+
+            _start("render", "Render Stylized", params, buffers, on_update, frames_dir=folder,
+                   total_frames=take.num_frames)
+        except (ValueError, OSError) as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        where = f"//s2t/{folder.name}/" if beside_blend else f"{folder} (save the .blend to keep frames beside it)"
+        self.report({"INFO"}, f"Rendering {take.num_frames} frames of {name!r} into {where}")
+        return {"FINISHED"}
+
+
+class S2T_OT_cancel_job(bpy.types.Operator):
+    """Stop the running Style2Talker job (frames already made are kept)"""
+
+    bl_idname = "s2t.cancel_job"
+    bl_label = "Cancel"
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        return poll_with_reason(cls, "" if runtime.active() else "No job is running")
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        runtime.cancel()
+        return {"FINISHED"}
+
+
+CLASSES = (S2T_OT_build_face_rig, S2T_OT_generate_animation, S2T_OT_render_stylized, S2T_OT_cancel_job)

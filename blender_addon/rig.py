@@ -1,0 +1,150 @@
+"""The face rig in Blender: build the mesh with its shape keys (textured with the photo when
+the backend fitted one), key a take onto it, and read the (hand-edited) take back."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import bpy
+import numpy as np
+
+from . import compat, core
+
+
+def scene_fps(scene: bpy.types.Scene) -> float:
+    return scene.render.fps / scene.render.fps_base
+
+
+def build_rig_object(scene: bpy.types.Scene, view_layer: bpy.types.ViewLayer, rig: core.Rig,
+                     name: str | None = None, photo: str | None = None) -> bpy.types.Object:
+    """A mesh object with one shape key per channel, made active; the head pose goes on the object.
+
+    With ``rig.uv`` and a ``photo`` file, the mesh is UV-mapped onto the photo and shows it.
+    """
+    mesh = bpy.data.meshes.new(name or rig.model_id)
+    mesh.from_pydata(rig.vertices.tolist(), [], rig.triangles.tolist())
+    mesh.polygons.foreach_set("use_smooth", np.ones(len(mesh.polygons), bool))
+    if rig.uv is not None:
+        _add_uv(mesh, rig.uv)
+    mesh.update()
+    obj = bpy.data.objects.new(name or rig.model_id, mesh)
+    obj.rotation_mode = core.ROTATION_MODE
+    obj["s2t_model_id"] = rig.model_id
+    obj["s2t_units"] = rig.units
+    obj["s2t_channel_names"] = json.dumps(rig.channel_names)
+    obj.shape_key_add(name="Basis", from_mix=False)
+    for channel, coords, (low, high) in zip(rig.channel_names, rig.shape_keys, rig.bounds):
+        block = obj.shape_key_add(name=channel, from_mix=False)
+        block.slider_min = max(float(low), -10.0)  # Blender's slider range is [-10, 10]
+        block.slider_max = min(float(high), 10.0)
+        block.data.foreach_set("co", coords.ravel())
+    if rig.uv is not None and photo:
+        mesh.materials.append(photo_material(photo, f"{obj.name} photo"))
+        obj["s2t_photo"] = photo
+    scene.collection.objects.link(obj)
+    for other in view_layer.objects:
+        if other.select_get(view_layer=view_layer):
+            other.select_set(False, view_layer=view_layer)
+    obj.select_set(True, view_layer=view_layer)
+    view_layer.objects.active = obj
+    return obj
+
+
+def _add_uv(mesh: bpy.types.Mesh, uv: np.ndarray) -> None:
+    """Per-vertex photo coordinates -> a UV map (Blender stores UVs per face corner)."""
+    layer = mesh.uv_layers.new(name="Photo")
+    corners = np.empty(len(mesh.loops), np.int32)
+    mesh.loops.foreach_get("vertex_index", corners)
+    layer.data.foreach_set("uv", uv[corners].ravel())
+
+
+def photo_material(photo: str, name: str) -> bpy.types.Material:
+    """A material showing ``photo`` through the mesh's UV map (matte, as skin in a photo is lit already)."""
+    material = bpy.data.materials.new(name)
+    material.use_nodes = True
+    nodes = material.node_tree.nodes
+    shader = next(node for node in nodes if node.type == "BSDF_PRINCIPLED")
+    shader.inputs["Roughness"].default_value = 0.8
+    texture = nodes.new("ShaderNodeTexImage")
+    texture.image = bpy.data.images.load(photo, check_existing=True)
+    texture.location = (shader.location.x - 320, shader.location.y)
+    material.node_tree.links.new(texture.outputs["Color"], shader.inputs["Base Color"])
+    return material
+
+
+def write_keys(id_data: bpy.types.ID, channels: list[core.ChannelKeys]) -> None:
+    """The fast path: one ``keyframe_points.add`` + ``foreach_set`` per F-curve, linear keys."""
+    linear = bpy.types.Keyframe.bl_rna.properties["interpolation"].enum_items["LINEAR"].value
+    for channel in channels:
+        fcurve = compat.new_fcurve(id_data, channel.data_path, channel.index, channel.group)
+        points = fcurve.keyframe_points
+        points.add(len(channel.co))
+        points.foreach_set("co", channel.co.ravel())
+        points.foreach_set("interpolation", np.full(len(channel.co), linear, np.int32))
+        fcurve.update()
+
+
+def apply_take(scene: bpy.types.Scene, obj: bpy.types.Object, take: core.Take, name: str) -> bpy.types.Action:
+    """Key ``take`` into two new Actions (shape keys: ``name``; head: ``name head``) from the scene's frame start.
+
+    Returns the shape-key Action. Earlier takes stay in the file untouched (Blender makes
+    the new name unique, and the fake user keeps unassigned takes).
+    """
+    metres = core.METRES_PER_UNIT[obj["s2t_units"]]
+    keys = core.keyframe_arrays(take, scene_fps(scene), scene.style2talker.frame_start, metres)
+    shape_action = compat.new_action(obj.data.shape_keys, name)
+    shape_action["s2t_metadata"] = json.dumps(take.metadata)
+    shape_action["s2t_source_fps"] = take.fps
+    compat.new_action(obj, f"{shape_action.name} head")
+    write_keys(obj.data.shape_keys, keys.shape)
+    write_keys(obj, keys.pose)
+    scene.frame_start, scene.frame_end = keys.frame_start, keys.frame_end
+    return shape_action
+
+
+def read_take(scene: bpy.types.Scene, obj: bpy.types.Object) -> tuple[core.Take, int]:
+    """The rig's current animation (edits included), sampled at every scene frame of its keyed
+    range, and the scene frame of its first sample. A channel without an F-curve holds its
+    current value."""
+    key = obj.data.shape_keys
+    shape_curves = {fcurve.data_path: fcurve for fcurve in compat.fcurves(key)}
+    pose_curves = {(fcurve.data_path, fcurve.array_index): fcurve for fcurve in compat.fcurves(obj)}
+    ranges = np.array([fcurve.range() for fcurve in [*shape_curves.values(), *pose_curves.values()]])
+    frames = np.arange(int(np.floor(ranges[:, 0].min())), int(np.ceil(ranges[:, 1].max())) + 1)
+
+    def sample(fcurve: bpy.types.FCurve | None, current: float) -> np.ndarray:
+        if fcurve is None:
+            return np.full(len(frames), current)
+        return np.array([fcurve.evaluate(frame) for frame in frames])
+
+    names = tuple(json.loads(obj["s2t_channel_names"]))
+    shape = {name: sample(shape_curves.get(core.shape_key_data_path(name)), key.key_blocks[name].value)
+             for name in names}
+    pose = {(c.data_path, c.index): sample(pose_curves.get((c.data_path, c.index)), getattr(obj, c.data_path)[c.index])
+            for c in core.POSE_CHANNELS}
+    action = key.animation_data.action
+    metadata = {**json.loads(action.get("s2t_metadata", "{}")), "blender_action": action.name,
+                "blender_version": bpy.app.version_string}
+    take = core.take_from_samples(shape, pose, obj["s2t_model_id"], scene_fps(scene), names,
+                                  core.METRES_PER_UNIT[obj["s2t_units"]], metadata)
+    return take, int(frames[0])
+
+
+def take_name(base: str) -> str:
+    """A readable, unused Action name for a new take (``<base> 001``...)."""
+    stem = "".join(ch if ch.isalnum() or ch in " -_" else "_" for ch in base).strip()[:40] or "take"
+    for number in range(1, 1000):
+        name = f"{stem} {number:03d}"
+        if name not in bpy.data.actions:
+            return name
+    return stem
+
+
+def frames_folder(take: str) -> tuple[Path, bool]:
+    """Where a take's frames go: ``//s2t/<take>/`` beside the .blend, or a temporary folder
+    for an unsaved file (``False`` then, so the operator can say so)."""
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in take)
+    if bpy.data.filepath:
+        return Path(bpy.path.abspath(f"//s2t/{safe}")), True
+    return Path(bpy.app.tempdir or "/tmp") / "s2t" / safe, False

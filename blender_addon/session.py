@@ -1,0 +1,163 @@
+"""One backend job of the add-on, driven from a ``bpy.app.timers`` callback (no bpy here).
+
+Blender's UI runs on one thread, so nothing here blocks: :class:`BackendJob` sends hello
+and the submission back to back (ZeroMQ queues them until the connection is up), and each
+:meth:`BackendJob.poll` handles only what has already arrived (``Client.poll(0)``). Frames
+are written to disk the moment they arrive, so a crash or a cancel keeps what was made.
+The caller (the add-on's timer) turns the returned :class:`Update` into Blender state.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from backend.client import BackendError, BackendGone, Client, Job
+from backend.protocol import CANCEL_REQUEST, COEFFICIENTS, FRAME, PROGRESS, RIG, Message
+
+from . import core
+
+
+@dataclass
+class Update:
+    """What one poll brought: the UI applies it and redraws."""
+
+    stage: str | None = None
+    progress: float | None = None
+    take: core.Take | None = None
+    rig: core.Rig | None = None
+    rig_metadata: dict = field(default_factory=dict)
+    frames: list[tuple[int, Path]] = field(default_factory=list)
+    finished: bool = False
+    cancelled: bool = False
+    error: str | None = None
+
+    @property
+    def ended(self) -> bool:
+        return self.finished or self.cancelled or self.error is not None
+
+
+def frame_path(folder: Path, index: int) -> Path:
+    """Frame ``index`` (0-based) of a render: ``000001.png`` ... (Blender numbers image sequences from 1)."""
+    return folder / f"{index + 1:06d}.png"
+
+
+class BackendJob:
+    """Submit one job to ``endpoint`` and follow it with :meth:`poll` until it ends.
+
+    ``frames_dir`` is where a render's frames go (PNG, as the backend encoded them) and
+    ``total_frames`` how many it will send (for the progress bar).
+    ``connect_timeout`` is how long the backend may take to answer hello (longer while a
+    local backend the add-on just started is still importing).
+    """
+
+    def __init__(self, endpoint: str, kind: str, params: dict, buffers: dict, *, curve_keys: str | None = None,
+                 frames_dir: Path | None = None, total_frames: int | None = None, connect_timeout: float = 5.0,
+                 client_name: str = "blender"):
+        self.kind, self.frames_dir = kind, frames_dir
+        self.endpoint = endpoint
+        self.client = Client(endpoint, curve_keys=curve_keys or None, name=client_name)
+        self.connect_deadline = time.monotonic() + connect_timeout
+        self.hello_id = self.client.begin_connect()
+        self.job: Job = self.client.submit(kind, params, buffers, wait=False)
+        self.seen = 0
+        self.frames_written = 0
+        self.total_frames = total_frames
+        self.ended = False
+        if frames_dir is not None:
+            frames_dir.mkdir(parents=True, exist_ok=True)
+
+    def poll(self) -> Update:
+        """Handle what has arrived (never waits); after an update with ``ended`` the job is closed."""
+        update = Update()
+        if self.ended:  # cancelled before the backend accepted it
+            update.cancelled = True
+            return update
+        try:
+            self._poll(update)
+        except (BackendError, BackendGone) as exc:
+            update.error = str(exc)
+        if update.ended:
+            self.close()
+        return update
+
+    def _poll(self, update: Update) -> None:
+        self.client.poll(0)
+        if self.client.server is None:
+            if self.client.reply(self.hello_id) is None:
+                if time.monotonic() > self.connect_deadline:
+                    raise BackendGone(f"no backend answers at {self.endpoint}; start one (s2t-backend) or turn on "
+                                      "'Start a local backend' in the add-on's preferences")
+                update.stage = "connecting"
+                return
+        if self.job.job_id is None:
+            self.client.reply(self.job.request_id)  # raises if the backend refused the job
+            if self.job.job_id is None:
+                update.stage = "submitting"
+                return
+        while self.seen < len(self.job.messages):
+            self._take(self.job.messages[self.seen], update)
+            self.seen += 1
+        if self.job.state == "finished":
+            update.finished, update.progress = True, 1.0
+        elif self.job.state == "cancelled":
+            update.cancelled = True
+        elif self.job.error is not None:
+            update.error = str(self.job.error)
+
+    def _take(self, message: Message, update: Update) -> None:
+        if message.type == PROGRESS:
+            content = message.content
+            update.stage = content.get("stage")
+            if content.get("total"):
+                update.progress = content["done"] / content["total"]
+        elif message.type == COEFFICIENTS:
+            update.take = core.take_from_message(message.content, message.buffers)
+        elif message.type == RIG:
+            update.rig = core.rig_from_message(message.content, message.buffers)
+            update.rig_metadata = dict(message.content.get("metadata", {}))
+        elif message.type == FRAME and self.frames_dir is not None:
+            path = frame_path(self.frames_dir, message.content["index"])
+            write_file(path, bytes(message.buffers["image"]))
+            update.frames.append((message.content["index"], path))
+            self.frames_written += 1
+            if self.total_frames:
+                update.stage = f"rendering frame {self.frames_written}/{self.total_frames}"
+                update.progress = self.frames_written / self.total_frames
+
+    def cancel(self) -> None:
+        """Ask the backend to stop; the ``cancelled`` message arrives through :meth:`poll`."""
+        if self.job.job_id is None:
+            self.close()  # not accepted yet: drop it (the backend cancels the jobs of clients that vanish)
+            return
+        try:
+            self.client.begin(CANCEL_REQUEST, job_id=self.job.job_id)
+        except BackendGone:
+            self.close()
+
+    def close(self) -> None:
+        if not self.ended:
+            self.ended = True
+            self.client.close()
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """Write atomically, so Blender never loads half a frame."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def remove_stale_frames(folder: Path, keep: int) -> int:
+    """Delete numbered frames past ``keep`` from an earlier, longer render of the same take."""
+    removed = 0
+    for path in folder.glob("[0-9]*.png"):
+        if path.stem.isdigit() and int(path.stem) > keep:
+            path.unlink()
+            removed += 1
+    return removed
+
+
+__all__ = ["BackendJob", "Update", "frame_path", "remove_stale_frames", "write_file"]
