@@ -1,0 +1,261 @@
+"""Style-E quality on held-out clips: lip sync, M-LMD / F-LMD, emotion accuracy, ablations, speed.
+
+    python bench/bench_style_e_quality.py --train-corpus /tmp/train/corpus \\
+        [--checkpoint default] [--hours 0.1] [--seed 101] [--threads 1] \\
+        [--work /tmp/s2t_style_e_quality] [--csv bench/style_e_quality.csv] [--plot docs/style_e_quality.png]
+
+``--train-corpus`` is the corpus the checkpoint was trained on (the embedded default: seed 0,
+0.4 h; if the folder does not exist it is rebuilt there with ``--train-seed`` and
+``--train-hours``, which is deterministic). It supplies the voices and sentences to hold
+out, the emotion classifier's training data and the regressor baseline's corpus. The
+regressor (trained with the checkpoint's own step budget and settings, one thread, a few
+minutes) is kept in ``--work`` and reused by later runs. Metrics are defined in
+:mod:`s2t.style_e.evaluate`. Prints markdown; writes one CSV row per (set, variant) and a
+figure (lip gap of two held-out clips, confusion matrices).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from s2t.data import CorpusIndex, build_synthetic_corpus
+from s2t.data.emotion import EMOTIONS
+from s2t.face.coeffs import CoeffSequence
+from s2t.face.rig import build_rig
+from s2t.style_e import load_style_e
+from s2t.style_e.checkpoint import model_from_checkpoint, read_checkpoint, resolve_checkpoint, save_checkpoint
+from s2t.style_e.evaluate import (PARAPHRASES, UNSEEN_ESPEAK_VARIANTS, EmotionClassifier, Exposure, accuracy,
+                                  clip_features, confusion, evaluate, ground_truth, held_out_recipes, lip_gap,
+                                  overlap, paraphrase, render_held_out)  # fmt: skip
+from s2t.style_e.regressor import StyleERegressor, train_regressor
+from s2t.style_e.train import TrainConfig, emotion_texts, load_corpus_clips, read_annotations
+
+COLUMNS = ["set", "variant", "clips", "jaw_r", "lip_r", "undefined_r", "m_lmd_mm", "f_lmd_mm", "closure_frames",
+           "closure_recall", "emotion_acc", "s_per_10s"]  # fmt: skip
+
+
+def table(header: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(str(c) for c in row) + " |" for row in rows])
+
+
+def training_corpus(path: Path, seed: int, hours: float) -> CorpusIndex:
+    if not (path / "corpus.json").exists():
+        print(f"rebuilding the training corpus in {path} (seed {seed}, {hours} h)")
+        build_synthetic_corpus(path, hours, seed=seed, workers=1, progress=False)
+    return CorpusIndex(path)
+
+
+def training_texts(corpus: CorpusIndex) -> set[str]:
+    annotations = read_annotations(corpus.root)
+    return {t for r in corpus for t in (annotations.get(r.clip_id) or emotion_texts(r.emotion, r.level))}
+
+
+def fit_classifier(corpus: CorpusIndex) -> EmotionClassifier:
+    features = [clip_features(CoeffSequence.load(r.coeffs_path).expression) for r in corpus]
+    return EmotionClassifier().fit(np.stack(features), [r.emotion for r in corpus])
+
+
+def regressor_for(checkpoint: dict, style_e, corpus: CorpusIndex, work: Path, steps: int | None) -> StyleERegressor:
+    """The regression baseline with the checkpoint's step budget and settings (cached in ``work``)."""
+    settings = {**checkpoint["train_config"], "steps": steps or checkpoint["step"]}
+    path = work / f"regressor_{settings['steps']}.pt"
+    if path.exists():
+        saved = read_checkpoint(path)
+        if saved.get("objective") == "regression" and saved.get("train_config") == settings:
+            return StyleERegressor(model_from_checkpoint(saved, path), style_e.text_encoder)
+    clips = load_corpus_clips(corpus.root, style_e.config, progress=False)
+    started = time.perf_counter()
+    model, history = train_regressor(clips, style_e.model, style_e.text_encoder, TrainConfig(**settings))
+    minutes = (time.perf_counter() - started) / 60
+    print(f"regressor: {settings['steps']} steps in {minutes:.1f} min on {torch.get_num_threads()} thread(s)")
+    work.mkdir(parents=True, exist_ok=True)
+    save_checkpoint(path, model, objective="regression", train_config=settings, history=history, minutes=minutes)
+    return StyleERegressor(model, style_e.text_encoder)
+
+
+def diffusion(style_e, steps: int = 5, strength: float = 1.0, text: str | None = None, seed_offset: int = 0):
+    """A generator for :func:`evaluate`: the Style-E stage, optionally with a fixed text."""
+    return lambda clip, asked, seed: style_e.generate(clip.audio, asked if text is None else text, seed + seed_offset,
+                                                      strength, clip.identity, steps).expression  # fmt: skip
+
+
+def speed(style_e, clips, threads: int) -> dict[int, float]:
+    """Median wall time of 10 s of held-out speech -> coefficients (mel, text, audio encoder, DDIM)."""
+    audio = np.concatenate([c.audio for c in clips])[: 10 * 16000]
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    times = {}
+    for steps in (5, 50):
+        style_e.generate(audio, "He is happy.", 0, 1.0, None, steps)  # warm-up
+        runs = []
+        for seed in range(3):
+            started = time.perf_counter()
+            style_e.generate(audio, "He is happy.", seed, 1.0, None, steps)
+            runs.append(time.perf_counter() - started)
+        times[steps] = float(np.median(runs))
+    torch.set_num_threads(before)
+    return times
+
+
+def plot(path: Path, face, clips, style_e, regressor, confusions: dict[str, np.ndarray]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, 2, figsize=(12, 9), dpi=100)
+    for ax, (number, clip) in zip(axes[0], [(i, c) for i, c in enumerate(clips) if c.emotion != "neutral"][:2]):
+        text = emotion_texts(clip.emotion, clip.level)[1]
+        curves = {"ground truth": clip.expression,
+                  "Style-E (DDIM 5)": style_e.generate(clip.audio, text, number, 1.0, clip.identity, 5).expression,
+                  "regressor": regressor.generate(clip.audio, text, clip.identity).expression}  # fmt: skip
+        for label, expression in curves.items():
+            gap = lip_gap(face.landmarks(expression, clip.identity)) * 1000
+            ax.plot(np.arange(len(gap)) / 25, gap, label=label, lw=2 if label == "ground truth" else 1.2)
+        ax.set(title=f"{clip.voice}, '{text}'", xlabel="s", ylabel="lip gap (mm)")
+        ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)
+    for ax, (title, matrix) in zip(axes[1], confusions.items()):
+        ax.imshow(matrix, cmap="Blues")
+        for (i, j), count in np.ndenumerate(matrix):
+            ax.text(j, i, str(count), ha="center", va="center", fontsize=8,
+                    color="white" if count > matrix.max() / 2 else "black")
+        ax.set(title=title, xlabel="classified as", ylabel="asked for", xticks=range(len(EMOTIONS)),
+               yticks=range(len(EMOTIONS)), xticklabels=EMOTIONS, yticklabels=EMOTIONS)  # fmt: skip
+        plt.setp(ax.get_xticklabels(), rotation=45, ha="right")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--train-corpus", type=Path, required=True)
+    parser.add_argument("--train-seed", type=int, default=0)
+    parser.add_argument("--train-hours", type=float, default=0.4)
+    parser.add_argument("--checkpoint", default="default")
+    parser.add_argument("--hours", type=float, default=0.1, help="audio in each held-out set")
+    parser.add_argument("--seed", type=int, default=101, help="held-out sets use this seed, +1 and +2")
+    parser.add_argument("--regressor-steps", type=int, help="default: the checkpoint's own step count")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads for everything but the speed test")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/s2t_style_e_quality"))
+    parser.add_argument("--csv", type=Path, default=Path("bench/style_e_quality.csv"))
+    parser.add_argument("--plot", type=Path, default=Path("docs/style_e_quality.png"))
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+
+    checkpoint = read_checkpoint(resolve_checkpoint(args.checkpoint))
+    style_e = load_style_e(args.checkpoint)
+    face = build_rig()
+    corpus = training_corpus(args.train_corpus, args.train_seed, args.train_hours)
+    exposure = Exposure.from_records(corpus.records)
+    unseen_paraphrases = not {t for texts in PARAPHRASES.values() for t in texts} & training_texts(corpus)
+    print(f"# Style-E quality ({datetime.date.today()}, {platform.machine()}, {os.cpu_count()} CPUs, torch "
+          f"{torch.__version__}, {args.threads} thread(s))\n")
+    print(f"Checkpoint {args.checkpoint} (step {checkpoint['step']}); training corpus {corpus.root}: "
+          f"{len(corpus)} clips, {corpus.total_seconds / 3600:.2f} h, seed {corpus.manifest['settings']['seed']}, "
+          f"{len(exposure.voices)} voices, {len(exposure.sentence_ids)} sentences. "
+          f"Paraphrases absent from the training texts: {unseen_paraphrases}.\n")
+
+    seconds = args.hours * 3600
+    sets = {
+        "espeak-ng, unseen voices": render_held_out(
+            held_out_recipes(args.seed, ("espeak-ng",), exposure, per_session=2), seconds),
+        "espeak-ng, unseen variant family": render_held_out(
+            held_out_recipes(args.seed + 1, ("espeak-ng",), exposure, UNSEEN_ESPEAK_VARIANTS, 2), seconds),
+        # flite has four voices and training used all of them: hold out sentences and speakers only
+        "flite, training's 4 voices": render_held_out(
+            held_out_recipes(args.seed + 2, ("flite",), Exposure(frozenset(), exposure.sentence_ids), per_session=2),
+            seconds),
+    }  # fmt: skip
+    rows = []
+    for name, clips in sets.items():
+        shared = overlap(clips, exposure)
+        rows.append([name, len(clips), f"{sum(c.seconds for c in clips):.0f}", len({c.voice for c in clips}),
+                     shared["voices"], shared["sentences"]])  # fmt: skip
+    print(table(["held-out set", "clips", "seconds", "voices", "clips with a training voice",
+                 "clips with a training sentence"], rows) + "\n")  # fmt: skip
+
+    classifier = fit_classifier(corpus)
+    regressor = regressor_for(checkpoint, style_e, corpus, args.work, args.regressor_steps)
+    main_set = next(iter(sets))
+    clips = sets[main_set]
+
+    def regress(clip, text, seed):
+        return regressor.generate(clip.audio, text, clip.identity).expression
+
+    variants = {
+        "ground truth (ceiling)": lambda: ground_truth(clips, face, classifier),
+        "Style-E, DDIM 5 (default)": lambda: evaluate(diffusion(style_e), clips, face, classifier),
+        "DDIM 5, other seeds": lambda: evaluate(diffusion(style_e, seed_offset=1000), clips, face, classifier),
+        "DDIM 20": lambda: evaluate(diffusion(style_e, 20), clips, face, classifier),
+        "DDIM 50": lambda: evaluate(diffusion(style_e, 50), clips, face, classifier),
+        "strength 0 (null text)": lambda: evaluate(diffusion(style_e, strength=0.0), clips, face, classifier),
+        "empty text, strength 1": lambda: evaluate(diffusion(style_e, text=""), clips, face, classifier),
+        "strength 2": lambda: evaluate(diffusion(style_e, strength=2.0), clips, face, classifier),
+        "regressor (same MLP, L2)": lambda: evaluate(regress, clips, face, classifier),
+        "paraphrased texts, DDIM 5": lambda: evaluate(diffusion(style_e), clips, face, classifier, paraphrase),
+    }  # fmt: skip
+    style_e.generate(clips[0].audio, "He is happy.")  # warm-up, so the first variant's time is not inflated
+    results = {(main_set, name): run() for name, run in variants.items()}
+    for name in list(sets)[1:]:
+        results[(name, "ground truth (ceiling)")] = ground_truth(sets[name], face, classifier)
+        results[(name, "Style-E, DDIM 5 (default)")] = evaluate(diffusion(style_e), sets[name], face, classifier)
+
+    csv_rows = []
+    for (set_name, variant), evaluation in results.items():
+        summary = evaluation.summary()
+        csv_rows.append({"set": set_name, "variant": variant, **summary})
+    print(table(["set", "variant", "clips", "jawOpen r", "lip-gap r", "M-LMD mm", "F-LMD mm", "closure recall",
+                 "emotion acc.", "s / 10 s audio"],
+                [[r["set"], r["variant"], r["clips"], f"{r['jaw_r']:.3f}", f"{r['lip_r']:.3f}", f"{r['m_lmd_mm']:.2f}",
+                  f"{r['f_lmd_mm']:.2f}", f"{r['closure_recall']:.2f}", f"{r['emotion_acc']:.2f}",
+                  f"{r['s_per_10s']:.2f}"]
+                 for r in csv_rows]) + "\n")  # fmt: skip
+
+    recall_variants = ["ground truth (ceiling)", "Style-E, DDIM 5 (default)", "paraphrased texts, DDIM 5",
+                       "strength 2", "regressor (same MLP, L2)"]  # fmt: skip
+    recall_rows = []
+    for emotion in EMOTIONS:
+        row = [emotion]
+        for variant in recall_variants:
+            e = results[(main_set, variant)]
+            picked = [p for a, p in zip(e.asked, e.predicted) if a == emotion]
+            row.append(f"{accuracy([emotion] * len(picked), picked):.2f} ({len(picked)})" if picked else "—")
+        recall_rows.append(row)
+    print(f"Per-emotion accuracy on '{main_set}' (clips):\n")
+    print(table(["emotion"] + recall_variants, recall_rows) + "\n")
+
+    for threads in (1, 2):
+        times = speed(style_e, clips, threads)
+        print(f"Speed, 10 s of speech -> coefficients ({threads} thread(s), median of 3): DDIM 5 {times[5]:.2f} s, "
+              f"DDIM 50 {times[50]:.2f} s (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)\n")
+        for steps, value in times.items():
+            csv_rows.append({"set": "10 s of speech", "variant": f"speed, DDIM {steps}, {threads} thread(s)",
+                             "s_per_10s": value})  # fmt: skip
+
+    args.csv.parent.mkdir(parents=True, exist_ok=True)
+    with open(args.csv, "w", newline="") as f:
+        writer = csv.DictWriter(f, COLUMNS)
+        writer.writeheader()
+        writer.writerows([{k: r.get(k, "") for k in COLUMNS} for r in csv_rows])
+    default, para = results[(main_set, "Style-E, DDIM 5 (default)")], results[(main_set, "paraphrased texts, DDIM 5")]
+    plot(args.plot, face, clips, style_e, regressor,
+         {"Style-E DDIM 5, training phrasing": confusion(default.asked, default.predicted),
+          "Style-E DDIM 5, paraphrased texts": confusion(para.asked, para.predicted)})  # fmt: skip
+    print(f"wrote {args.csv} and {args.plot}")
+
+
+if __name__ == "__main__":
+    main()
