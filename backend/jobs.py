@@ -16,8 +16,8 @@ Kinds today:
 - ``render``: a coefficient sequence (maybe edited in Blender) -> frames, by Style-A's
   ``cpu`` renderer (the identity photo warped along the face model, styled after an art
   picture or preset) or by ``rig-preview`` (a shaded, untextured drawing of the face rig that
-  ignores photo and art, and says so). The ``neural`` renderer is listed as not available
-  until it lands;
+  ignores photo and art, and says so), or by ``neural`` (Style-A's networks, available when the
+  backend was started with a Style-A folder, ``s2t-backend --style-a DIR``);
 - ``rig``: the face rig itself (mesh, shape keys, bounds) for clients that build it, e.g.
   Blender; with a photo, the rig takes the photo's face shape and every vertex gets the photo
   coordinate it was fitted to (texture coordinates, so the rig shows the person);
@@ -335,8 +335,11 @@ def run_coefficients(job: CoefficientsInput, ctx: JobContext, checkpoint: str = 
 
 # -- render -------------------------------------------------------------------------------------
 
+NEURAL_UNCONFIGURED = ("the neural renderer needs a Style-A checkpoint: start s2t-backend with --style-a DIR (a folder with "
+                       "generator.pt, encoder.pt and style_a.pt; see docs/style-a.md)")
 RENDERERS = {
-    "neural": ("Style-A, the neural renderer", "Style-A's neural renderer is not implemented in this backend yet"),
+    "neural": ("Style-A's neural renderer: DualStyleGAN with the trained motion, content and refinement networks, "
+               "in the art style of the art picture (or the style it was trained on)", NEURAL_UNCONFIGURED),
     "cpu": ("Style-A's CPU renderer: the identity photo warped along the face model, styled after the art "
             "picture (no learned weights)", None),
     "rig-preview": ("a shaded, untextured preview of the face rig; it ignores the photo and the art picture", None),
@@ -355,7 +358,14 @@ class RenderInput:
     art_strength: float
 
 
-def prepare_render(params: dict, buffers: dict) -> tuple[RenderInput, dict]:
+def renderer_reasons(style_a: Path | None) -> dict[str, str | None]:
+    """Renderer -> why it is unavailable (None: available); ``neural`` needs a Style-A folder."""
+    reasons = {name: reason for name, (_, reason) in RENDERERS.items()}
+    reasons["neural"] = None if style_a is not None else NEURAL_UNCONFIGURED
+    return reasons
+
+
+def prepare_render(params: dict, buffers: dict, style_a: Path | None = None) -> tuple[RenderInput, dict]:
     """Check a render request. ``renderer: auto`` is ``cpu`` when a photo is sent, else ``rig-preview``."""
     try:
         sequence = CoeffSequence(**unpack_coefficients(params.get("coefficients"), buffers))
@@ -366,8 +376,8 @@ def prepare_render(params: dict, buffers: dict) -> tuple[RenderInput, dict]:
     renderer = _choice(params, "renderer", ("auto", *RENDERERS), "auto")
     if renderer == "auto":
         renderer = "cpu" if "photo" in buffers else "rig-preview"
-    elif RENDERERS[renderer][1]:
-        raise JobError(NOT_AVAILABLE, RENDERERS[renderer][1])
+    elif renderer_reasons(style_a)[renderer]:
+        raise JobError(NOT_AVAILABLE, renderer_reasons(style_a)[renderer])
     if sequence.model_id != RIG_ID or sequence.channel_names != ARKIT_52:
         raise JobError(BAD_INPUT, f"the {renderer} renderer draws {RIG_ID} sequences (its 52 channels in order); "
                                   f"this one is {sequence.model_id!r} with {len(sequence.channel_names)} channels")
@@ -375,8 +385,11 @@ def prepare_render(params: dict, buffers: dict) -> tuple[RenderInput, dict]:
     if not (isinstance(span, list) and len(span) == 2 and all(type(v) is int for v in span)
             and 0 <= span[0] < span[1] <= sequence.num_frames):
         raise JobError(BAD_INPUT, f"frames must be [start, stop] with 0 <= start < stop <= {sequence.num_frames}")
-    if renderer == "cpu" and "photo" not in buffers:
-        raise JobError(BAD_INPUT, "the cpu renderer needs the identity photo (the 'photo' buffer)")
+    if renderer in ("cpu", "neural") and "photo" not in buffers:
+        raise JobError(BAD_INPUT, f"the {renderer} renderer needs the identity photo (the 'photo' buffer)")
+    if renderer == "neural" and params.get("art_preset") is not None:
+        raise JobError(BAD_INPUT, "the neural renderer takes an art picture (the 'art' buffer), not a CPU art preset; "
+                                  "send neither for the style it was trained on")
     _image_bytes(buffers, "photo", required=False)
     _image_bytes(buffers, "art", required=False)
     art_preset = params.get("art_preset")
@@ -392,10 +405,18 @@ def prepare_render(params: dict, buffers: dict) -> tuple[RenderInput, dict]:
     return job, info
 
 
-def run_render(job: RenderInput, ctx: JobContext) -> Iterator[Message]:
+def run_render(job: RenderInput, ctx: JobContext, style_a: Path | None = None) -> Iterator[Message]:
     yield progress("loading face model", 0, len(job.frames))
     model = face_model()
-    if job.renderer == "cpu":
+    if job.renderer == "neural":
+        yield progress("loading Style-A", 0, len(job.frames))
+        try:
+            neural = neural_style_a(style_a, ctx.device)
+        except (FileNotFoundError, ValueError) as exc:  # CheckpointError is a ValueError
+            raise JobError(NOT_AVAILABLE, f"the Style-A checkpoint could not be loaded: {exc}") from None
+        yield progress("fitting the photo", 0, len(job.frames))
+        images = _neural_frames(neural, model, job, ctx)
+    elif job.renderer == "cpu":
         yield progress("fitting the photo", 0, len(job.frames))
         images = _cpu_frames(model, job, ctx)
     else:
@@ -423,6 +444,39 @@ def _cpu_frames(model: FaceModel, job: RenderInput, ctx: JobContext) -> Iterator
     return renderer.frames(job.sequence, job.frames.start, job.frames.stop)
 
 
+_NEURAL: dict[tuple[Path, str], object] = {}
+_NEURAL_LOCK = threading.Lock()
+
+
+def neural_style_a(folder: Path, device: str):
+    """The Style-A folder's networks (``NeuralStyleA``), loaded once per folder and device on
+    the first neural render (PyTorch is imported then)."""
+    from s2t.style_a.neural.renderer import NeuralStyleA
+
+    with _NEURAL_LOCK:
+        if (folder, device) not in _NEURAL:
+            _NEURAL[folder, device] = NeuralStyleA(folder, device)
+        return _NEURAL[folder, device]
+
+
+def _neural_frames(neural, model: FaceModel, job: RenderInput, ctx: JobContext) -> Iterator[np.ndarray]:
+    """Style-A's neural renderer on the prepared photo crop; the art picture, when sent, sets the style."""
+    photo_path, art_path = ctx.inputs["photo"], ctx.inputs.get("art")
+    try:
+        photo = prepared_photo(model, photo_path, job.size)
+    except FaceImageError as exc:
+        raise _user_file_error(exc, photo_path, "the photo") from None
+    try:
+        art = None if art_path is None else load_image(art_path)
+    except FaceImageError as exc:
+        raise _user_file_error(exc, art_path, "the art picture") from None
+    try:
+        renderer = neural.renderer(photo.image, job.size, art)
+        return renderer.frames(job.sequence, job.frames.start, job.frames.stop)
+    except ValueError as exc:
+        raise JobError(BAD_INPUT, str(exc)) from None
+
+
 def _rig_preview_frames(model: FaceModel, job: RenderInput) -> Iterator[np.ndarray]:
     """The rig with each frame's expression, turned by its head angles (orthographic, fixed
     framing: the pose's translation is not drawn). A fitted ``identity`` in the sequence's
@@ -440,15 +494,23 @@ def _rig_preview_frames(model: FaceModel, job: RenderInput) -> Iterator[np.ndarr
                           centre=np.array([0.0, -0.02, 0.0]), extent=0.15)
 
 
-def default_kinds(style_e: str = "default") -> dict[str, JobKind]:
-    """The job kinds a stock backend offers; ``style_e`` is the Style-E checkpoint (a known name or a path)."""
-    renderers = {name: {"description": text, "available": reason is None, **({"reason": reason} if reason else {})}
-                 for name, (text, reason) in RENDERERS.items()}
+def default_kinds(style_e: str = "default", style_a: Path | None = None) -> dict[str, JobKind]:
+    """The job kinds a stock backend offers; ``style_e`` is the Style-E checkpoint (a known name or a path),
+    ``style_a`` the folder of the neural Style-A renderer (None: only the CPU renderer)."""
+    if style_a is not None:
+        from s2t.style_a.neural.checkpoint import style_a_files
+
+        style_a_files(style_a)  # FileNotFoundError naming what is missing, at start rather than at the first job
+    reasons = renderer_reasons(style_a)
+    renderers = {name: {"description": text, "available": reasons[name] is None,
+                        **({"reason": reasons[name]} if reasons[name] else {})}
+                 for name, (text, _) in RENDERERS.items()}
     kinds = [
         JobKind("fit", "fit the face rig to a photo: head pose, identity and expression", prepare_fit, run_fit),
         JobKind("rig", "the face rig's mesh and shape keys; with a photo, shaped and textured after it",
                 prepare_rig, run_rig),
-        JobKind("render", "render a coefficient sequence into frames", prepare_render, run_render,
+        JobKind("render", "render a coefficient sequence into frames", partial(prepare_render, style_a=style_a),
+                partial(run_render, style_a=style_a),
                 extra_info={"renderers": renderers, "art_presets": list_art_presets()}),
         JobKind("coefficients", "Style-E: speech + emotion text (+ photo) -> coefficient sequence",
                 prepare_coefficients, partial(run_coefficients, checkpoint=style_e),

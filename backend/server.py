@@ -63,6 +63,7 @@ class ServerConfig:
     limits: Limits = field(default_factory=Limits)
     curve_keys: Path | None = None
     style_e: str = "default"
+    style_a: Path | None = None  # folder of the neural Style-A renderer; None: the CPU renderer only
     keep_days: float = 7.0  # finished job folders older than this are deleted (at start, then hourly)
 
 
@@ -72,7 +73,7 @@ class Server:
     def __init__(self, config: ServerConfig, kinds: dict[str, JobKind] | None = None):
         check_bind(config.bind, config.curve_keys is not None)
         self.config = config
-        self.kinds = default_kinds(config.style_e) if kinds is None else kinds
+        self.kinds = default_kinds(config.style_e, config.style_a) if kinds is None else kinds
         self.store = JobStore(config.jobs_dir)
         self.instance = new_id()
         self.started = time.monotonic()
@@ -382,6 +383,8 @@ def _serve_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-frame-mb", type=float, default=64.0, help="size limit of one message frame (MiB)")
     parser.add_argument("--max-queued", type=int, default=64, help="refuse new jobs beyond this many waiting")
     parser.add_argument("--style-e", default="default", help="Style-E checkpoint: `default` (embedded) or a .pt path")
+    parser.add_argument("--style-a", type=Path, metavar="DIR", help="Style-A folder (generator.pt, encoder.pt, "
+                        "style_a.pt, optional exstyle_code.npy): makes the neural renderer available")
     parser.add_argument("--keep-days", type=float, default=7.0,
                         help="delete finished job folders older than this many days (default 7)")
     parser.add_argument("--preload", action="store_true", help="build the face rig before serving")
@@ -408,12 +411,15 @@ def main(argv: list[str] | None = None) -> int:
         bind=args.bind, workers=max(1, args.workers), device=args.device, jobs_dir=args.jobs_dir,
         heartbeat_interval=args.heartbeat, client_timeout=args.client_timeout, max_queued=args.max_queued,
         limits=Limits(max_buffer_bytes=int(args.max_frame_mb * (1 << 20))), curve_keys=args.curve_keys,
-        style_e=args.style_e, keep_days=args.keep_days,
+        style_e=args.style_e, style_a=args.style_a, keep_days=args.keep_days,
     )  # fmt: skip
     try:
         server = Server(config)
     except (ConfigError, zmq.ZMQError) as exc:
         print(f"s2t-backend: cannot serve on {args.bind}: {exc}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as exc:
+        print(f"s2t-backend: --style-a: {exc}", file=sys.stderr)
         return 2
     if args.preload:
         face_model()

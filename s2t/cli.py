@@ -144,7 +144,8 @@ def cmd_coeffs_convert(path: str, source_name: str, target_name: str, out: Path)
 
 def cmd_generate(image: str, out: Path, audio: str | None, emotion: str | None, coeffs_path: str | None,
                  art: str | None, strength: float, size: int, seed: int, emotion_strength: float,
-                 checkpoint: str, backend: str | None = None, curve_keys: Path | None = None) -> None:
+                 checkpoint: str, backend: str | None = None, curve_keys: Path | None = None,
+                 renderer: str | None = None, style_a: Path | None = None, device: str = "cpu") -> None:
     from s2t.face.detect import load_image
     from s2t.pipeline import TalkingHeadPipeline
 
@@ -156,7 +157,8 @@ def cmd_generate(image: str, out: Path, audio: str | None, emotion: str | None, 
         _generate_on_backend(backend, curve_keys, image, out, audio, emotion, coeffs, art, strength, size, seed,
                              emotion_strength)
         return
-    stylizer = _stylizer(art, strength)
+    neural = _neural_renderer(renderer, style_a, art, device)
+    stylizer = None if neural else _stylizer(art, strength)
     style_e = None
     if coeffs is None:
         from s2t.style_e.checkpoint import load_style_e
@@ -165,9 +167,9 @@ def cmd_generate(image: str, out: Path, audio: str | None, emotion: str | None, 
     model = _load_model("s2t-arkit52")
     started = time.perf_counter()
     try:
-        written = TalkingHeadPipeline(model, style_e)(photo, out, audio=audio, emotion=emotion, coeffs=coeffs,
-                                                      stylizer=stylizer, size=size, seed=seed,
-                                                      emotion_strength=emotion_strength)
+        pipeline = TalkingHeadPipeline(model, style_e, **({"renderer": neural} if neural else {}))
+        written = pipeline(photo, out, audio=audio, emotion=emotion, coeffs=coeffs, stylizer=stylizer, size=size,
+                           seed=seed, emotion_strength=emotion_strength)
     except KeyboardInterrupt:
         partial = out.with_name(out.stem + ".partial.mp4")
         print(f"s2t: interrupted; the frames made so far are in {partial}", file=sys.stderr)
@@ -196,6 +198,17 @@ def _generate_on_backend(endpoint: str, curve_keys: Path | None, image: str, out
               file=sys.stderr)
         raise
     print(f"wrote {written} in {time.perf_counter() - started:.1f} s (rendered by {endpoint})", file=sys.stderr)
+
+
+def _neural_renderer(renderer: str | None, style_a: Path | None, art: str | None, device: str):
+    """Style-A's neural renderer when asked for (or when --style-a is given); None for the CPU renderer."""
+    if renderer == "cpu" or (renderer is None and style_a is None):
+        return None
+    if style_a is None:
+        raise UserError("--renderer neural needs --style-a DIR (a folder with generator.pt, encoder.pt and style_a.pt)")
+    from s2t.style_a.neural.renderer import NeuralStyleA
+
+    return NeuralStyleA(style_a, device, art)
 
 
 def _stylizer(art: str | None, strength: float):
@@ -229,6 +242,28 @@ def cmd_corpus_synth(out: Path, hours: float, seed: int, workers: int | None, au
     print(json.dumps(summary, indent=2))
 
 
+def cmd_corpus_from_video(source: Path, out: Path, layout: str, workers: int, max_clips: int | None,
+                          quiet: bool) -> None:
+    from s2t.data.adapters import build_video_corpus
+
+    if max_clips is not None and max_clips < 1:
+        raise UserError(f"--max-clips must be at least 1, got {max_clips}")
+    summary = build_video_corpus(source, out, layout=layout, workers=workers, progress=not quiet, max_clips=max_clips)
+    print(json.dumps(summary, indent=2))
+
+
+def cmd_corpus_annotate(corpus: Path, encoder: str, seed: int, export: Path | None, resume: bool, quiet: bool) -> None:
+    import torch
+
+    from s2t.data.annotate import annotate_corpus, export_annotations
+
+    torch.set_num_threads(1)  # small batches: on a shared 2-core machine 1 thread ran 8x faster than 2
+    summary = annotate_corpus(corpus, encoder=encoder, seed=seed, progress=not quiet, resume=resume)
+    if export:
+        summary["exported"] = export_annotations(corpus, _writable(export))
+    print(json.dumps(summary, indent=2))
+
+
 def cmd_train_style_e(corpus: Path, out: Path, preset: str, steps: int, batch_size: int, lr: float,
                       eval_every: int, save_every: int, seed: int, device: str, resume: bool,
                       text_encoder: str | None) -> None:
@@ -243,6 +278,29 @@ def cmd_train_style_e(corpus: Path, out: Path, preset: str, steps: int, batch_si
     train = TrainConfig(steps=steps, batch_size=batch_size, learning_rate=lr, eval_every=eval_every,
                         save_every=save_every, seed=seed)
     last = train_style_e(corpus, out, config, train, resume=resume, device=device, text_encoder=encoder)
+    print(f"wrote {last}", file=sys.stderr)
+
+
+def cmd_train_style_a(style_a: Path, out: Path, data: Path | None, photo: str | None, coeffs: list[str],
+                      art_preset: str, corpus: Path | None, styled: Path | None, art: str | None, vgg: Path | None,
+                      discriminator: Path | None, size: int, channel_multiplier: int, steps: int, batch_size: int,
+                      lr: float, perceptual_weight: float, adv_weight: float, sample_every: int, save_every: int,
+                      seed: int, device: str, resume: bool) -> None:
+    from functools import partial
+
+    from s2t.style_a.neural.dataset import build_dataset
+    from s2t.style_a.neural.train import TrainStyleAConfig, train_from_folder
+
+    if sum(x is not None for x in (data, photo, corpus)) != 1 or (corpus is None) != (styled is None):
+        raise UserError("give the training data one way: --data DIR, --photo PHOTO [--coeffs ...], or --corpus DIR "
+                        "--styled DIR")
+    sequences = [_load_sequence(c) for c in coeffs]
+    train = TrainStyleAConfig(steps=steps, batch_size=batch_size, lr=lr, perceptual_weight=perceptual_weight,
+                              adv_weight=adv_weight, sample_every=sample_every, save_every=save_every, seed=seed)
+    dataset = partial(build_dataset, out / "data", data=data, photo=photo, sequences=sequences,
+                      art_preset=art_preset, corpus=corpus, styled=styled)
+    last = train_from_folder(style_a, out, dataset, train, art=art, vgg=vgg, discriminator=discriminator,
+                             size=size, channel_multiplier=channel_multiplier, device=device, resume=resume)
     print(f"wrote {last}", file=sys.stderr)
 
 
@@ -316,9 +374,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--curve-keys", type=Path, metavar="DIR",
                    help="folder with server.key and client.key_secret from `s2t-backend keys` (remote backends)")
     p.add_argument("-o", "--out", type=Path, required=True, help="output .mp4")
+    p.add_argument("--renderer", choices=("cpu", "neural"),
+                   help="Style-A renderer (default: neural with --style-a, else cpu)")
+    p.add_argument("--style-a", type=Path, metavar="DIR",
+                   help="neural Style-A folder: generator.pt, encoder.pt, style_a.pt (+ exstyle_code.npy); --art is "
+                        "then a picture or a style of exstyle_code.npy (default: the style trained on)")
+    p.add_argument("--device", default="cpu", help="device of the neural renderer (cpu, cuda)")
     p.set_defaults(run=lambda a: cmd_generate(a.image, a.out, a.audio, a.emotion, a.coeffs, a.art, a.strength,
                                               a.size, a.seed, a.emotion_strength, a.checkpoint, a.backend,
-                                              a.curve_keys))
+                                              a.curve_keys, a.renderer, a.style_a, a.device))
 
     p = sub.add_parser("fit-face", help="detect a face in a photo and fit the face model to it")
     p.add_argument("image")
@@ -337,6 +401,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-augment", action="store_true", help="keep the clean TTS audio")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=lambda a: cmd_corpus_synth(a.out, a.hours, a.seed, a.workers, not a.no_augment, a.quiet))
+
+    p = corpus.add_parser("from-video", help="build (or resume) a corpus from MEAD, HDTF or a folder of talking videos")
+    p.add_argument("source", type=Path, help="the videos' folder")
+    p.add_argument("--layout", choices=["mead", "hdtf", "folder"], required=True,
+                   help="mead: <speaker>/video/front/<emotion>/level_<n>/NNN.mp4; hdtf: WRA_/RD_/WDA_*.mp4; "
+                        "folder: any videos, emotions from labels.csv/labels.json")
+    p.add_argument("-o", "--out", type=Path, required=True, help="corpus folder")
+    p.add_argument("--workers", type=int, default=1, help="processes fitting clips (default 1)")
+    p.add_argument("--max-clips", type=int, help="only the first N videos in path order (a larger N later extends)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=lambda a: cmd_corpus_from_video(a.source, a.out, a.layout, a.workers, a.max_clips, a.quiet))
+
+    p = corpus.add_parser("annotate", help="write five emotion sentences for every clip (shard_*/annotations.jsonl)")
+    p.add_argument("--corpus", type=Path, required=True, help="corpus folder")
+    p.add_argument("--encoder", default="minilm",
+                   help="ranking: 'minilm' (offline, default) or CLIP's ViT-B-32.pt path / 'clip-vit-b32' (the paper's)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--export", type=Path, help="also write the paper-like {clip_id: [5 sentences]} JSON here")
+    p.add_argument("--no-resume", action="store_true", help="annotate every clip again (default: skip annotated clips)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=lambda a: cmd_corpus_annotate(a.corpus, a.encoder, a.seed, a.export, not a.no_resume, a.quiet))
 
     p = sub.add_parser("generate-coeffs", help="Style-E: speech + emotion text -> coefficient file")
     p.add_argument("--audio", required=True)
@@ -369,6 +454,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--text-encoder", help="override the preset's text encoder (a CLIP file, or 'minilm')")
     p.set_defaults(run=lambda a: cmd_train_style_e(a.corpus, a.out, a.preset, a.steps, a.batch_size, a.lr, a.eval_every,
                                                    a.save_every, a.seed, a.device, a.resume, a.text_encoder))
+
+    p = train.add_parser("style-a", help="train Style-A's motion, content and refinement nets (docs/style-a.md)")
+    p.add_argument("--style-a", type=Path, required=True, metavar="DIR",
+                   help="folder with generator.pt and encoder.pt (DualStyleGAN release), optionally style_a.pt to "
+                        "start from and exstyle_code.npy")
+    p.add_argument("--out", type=Path, required=True, help="folder for style_a.pt, checkpoints/, samples/, log.csv")
+    p.add_argument("--data", type=Path, help="a Style-A dataset folder built before (OUT/data of an earlier run)")
+    p.add_argument("--photo", help="smoke run: build the data from this photo with the CPU renderer")
+    p.add_argument("--coeffs", nargs="*", default=[], help="coefficient files driving --photo (default: samples)")
+    p.add_argument("--art-preset", default="cel", help="CPU art preset of the --photo targets (default cel)")
+    p.add_argument("--corpus", type=Path, help="a video corpus (s2t.data.adapters) to build the data from")
+    p.add_argument("--styled", type=Path, help="your stylised copies of the corpus videos (e.g. VToonify's)")
+    p.add_argument("--art", help="train on this style of exstyle_code.npy (default: the data's art picture)")
+    p.add_argument("--vgg", type=Path, help="vgg19-dcbb9e9d.pth for the perceptual loss (without it: L2 + adversarial)")
+    p.add_argument("--discriminator", type=Path, help="stylegan2-ffhq-config-f.pt to start the discriminator from")
+    p.add_argument("--size", type=int, default=1024, help="generator resolution of a new model (default 1024)")
+    p.add_argument("--channel-multiplier", type=int, default=2)
+    p.add_argument("--steps", type=int, default=20000)
+    p.add_argument("--batch-size", type=int, default=4)
+    p.add_argument("--lr", type=float, default=1e-4)
+    p.add_argument("--perceptual-weight", type=float, default=0.1)
+    p.add_argument("--adv-weight", type=float, default=0.05)
+    p.add_argument("--sample-every", type=int, default=500)
+    p.add_argument("--save-every", type=int, default=2000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
+    p.set_defaults(run=lambda a: cmd_train_style_a(
+        a.style_a, a.out, a.data, a.photo, a.coeffs, a.art_preset, a.corpus, a.styled, a.art, a.vgg, a.discriminator,
+        a.size, a.channel_multiplier, a.steps, a.batch_size, a.lr, a.perceptual_weight, a.adv_weight,
+        a.sample_every, a.save_every, a.seed, a.device, a.resume))
 
     rig = sub.add_parser("rig", help="the face rig: export it, draw its blendshapes").add_subparsers(
         dest="rig_command", required=True, metavar="ACTION")

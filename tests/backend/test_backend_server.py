@@ -45,7 +45,7 @@ def test_hello_describes_the_backend_and_status_answers(start_server, connect):
     assert jobs["coefficients"]["available"] and "Style-E" in jobs["coefficients"]["description"]
     renderers = jobs["render"]["renderers"]
     assert renderers["cpu"]["available"] and renderers["rig-preview"]["available"]
-    assert not renderers["neural"]["available"] and "not implemented" in renderers["neural"]["reason"]
+    assert not renderers["neural"]["available"] and "--style-a" in renderers["neural"]["reason"]
     assert "cel" in jobs["render"]["art_presets"]
     status = client.status()
     assert status["server"]["instance"] == client.server["instance"] and status["server"]["queued"] == 0

@@ -107,3 +107,12 @@ def test_corpus_synth_builds_and_resumes(tmp_path, capsys):
     assert first["clips"] >= 1 and first["new_clips"] == first["clips"]
     assert main(["corpus", "synth", "-o", str(out), "--hours", "0.002", "--quiet", "--workers", "1"]) == 0
     assert json.loads(capsys.readouterr().out)["new_clips"] == 0
+    assert main(["corpus", "annotate", "--corpus", str(out), "--quiet", "--export", str(tmp_path / "ann.json")]) == 0
+    capsys.readouterr()
+    annotations = json.loads((tmp_path / "ann.json").read_text())
+    assert len(annotations) == first["clips"] and all(len(set(texts)) == 5 for texts in annotations.values())
+
+
+def test_corpus_from_video_refuses_a_missing_folder(tmp_path, capsys):
+    assert main(["corpus", "from-video", str(tmp_path / "nowhere"), "--layout", "folder", "-o", str(tmp_path / "c")]) == 2
+    assert "nowhere" in capsys.readouterr().err
