@@ -32,7 +32,7 @@ import json
 import time
 import zlib
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -66,6 +66,11 @@ class TrainConfig:
     save_every: int = 1000
     keep_checkpoints: int = 3
     seed: int = 0
+    # Loss weight per channel (others 1). The plain loss let lips stay apart on /p b m/ and
+    # averaged blinks away (bench/RESULTS.md, "Style-E: quality on held-out clips"): both are
+    # brief, so they are a small share of the squared error but what viewers notice first.
+    channel_weights: dict = field(default_factory=lambda: {
+        "mouthClose": 4.0, "mouthPressLeft": 2.0, "mouthPressRight": 2.0, "eyeBlinkLeft": 3.0, "eyeBlinkRight": 3.0})
 
 
 @dataclass(frozen=True, eq=False)
@@ -184,9 +189,21 @@ class WindowSampler:
         }
 
 
+def loss_weights(config: StyleEConfig, weights: dict[str, float]) -> torch.Tensor:
+    """``(D,)`` weights over the expression channels then the pose, normalised to mean 1;
+    names the model does not have are ignored (the defaults name ARKit channels)."""
+    values = torch.ones(config.x_dim)
+    for name, weight in weights.items():
+        if name in config.channel_names:
+            values[config.channel_names.index(name)] = float(weight)
+    return values / values.mean()
+
+
 def diffusion_loss(model: StyleEModel, schedule: NoiseSchedule, batch: dict[str, torch.Tensor],
-                   text_table: torch.Tensor, generator: torch.Generator) -> torch.Tensor:  # fmt: skip
-    """Eq. (2): mean squared error of the predicted x_0 over the real frames of the batch."""
+                   text_table: torch.Tensor, generator: torch.Generator,
+                   weights: torch.Tensor | None = None) -> torch.Tensor:  # fmt: skip
+    """Eq. (2): mean squared error of the predicted x_0 over the real frames of the batch,
+    each channel weighted by ``weights`` (``(D,)``, mean 1; None: equal)."""
     x0 = model.normalize(batch["target"])
     batch_size = len(x0)
     timesteps = torch.randint(0, schedule.num_train_timesteps, (batch_size,), generator=generator)
@@ -196,7 +213,10 @@ def diffusion_loss(model: StyleEModel, schedule: NoiseSchedule, batch: dict[str,
     condition = model.condition(batch["mel"], text_table[batch["text"]], batch["identity"], batch["use_text"])
     predicted = model(x_t, timesteps.to(device), condition)
     mask = batch["mask"].to(x0.dtype)
-    return (((predicted - x0) ** 2).mean(-1) * mask).sum() / mask.sum()
+    error = (predicted - x0) ** 2
+    if weights is not None:
+        error = error * weights.to(error)
+    return (error.mean(-1) * mask).sum() / mask.sum()
 
 
 def normalization_stats(clips: list[TrainingClip], min_std: float = 1e-3) -> tuple[torch.Tensor, torch.Tensor]:
@@ -271,6 +291,7 @@ def train_style_e(
         step = checkpoint["step"]
 
     schedule = NoiseSchedule(config.num_train_timesteps)
+    weights = loss_weights(config, train.channel_weights).to(device)
     sampler = WindowSampler(train_clips, config.window, text_index, train.neutral_null_prob)
     val_sampler = WindowSampler(val_clips, config.window, text_index, train.neutral_null_prob)
     val_generator = torch.Generator().manual_seed(train.seed + 1)
@@ -286,7 +307,7 @@ def train_style_e(
         metrics.append(0, float("nan"), validation_loss(model, schedule, val_data, text_table, device), 0.0, 0.0)
     while step < train.steps:
         batch = {k: v.to(device) for k, v in sampler.sample(train.batch_size, generator).items()}
-        loss = diffusion_loss(model, schedule, batch, text_table, generator)
+        loss = diffusion_loss(model, schedule, batch, text_table, generator, weights)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), train.grad_clip)
@@ -376,6 +397,6 @@ class MetricsLog:
 
 
 __all__ = [
-    "MetricsLog", "TrainConfig", "TrainingClip", "WindowSampler", "diffusion_loss", "emotion_texts",
+    "MetricsLog", "TrainConfig", "TrainingClip", "WindowSampler", "diffusion_loss", "emotion_texts", "loss_weights",
     "latest_checkpoint", "load_corpus_clips", "read_annotations", "train_style_e", "training_clip",
 ]  # fmt: skip

@@ -113,3 +113,15 @@ def test_corpus_errors(tiny, tmp_path):
     (root / "shard_0000" / "annotations.jsonl").write_text("{\"clip\": 1}\n")
     with pytest.raises(ValueError, match="annotations.jsonl:1"):
         read_annotations(root)
+
+
+def test_channel_weights_emphasise_the_named_channels():
+    from s2t.style_e.denoiser import StyleEConfig
+    from s2t.style_e.train import loss_weights
+
+    config = StyleEConfig()
+    weights = loss_weights(config, {"mouthClose": 4.0, "eyeBlinkLeft": 3.0})
+    assert weights.shape == (config.x_dim,) and abs(float(weights.mean()) - 1.0) < 1e-6
+    close, blink = config.channel_names.index("mouthClose"), config.channel_names.index("eyeBlinkLeft")
+    assert weights[close] / weights[-1] == pytest.approx(4.0) and weights[blink] / weights[-1] == pytest.approx(3.0)
+    assert torch.equal(loss_weights(config, {"notAChannel": 2.0}), torch.ones(config.x_dim))
