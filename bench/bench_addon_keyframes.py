@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import blender_addon  # noqa: E402
-from blender_addon import core, operators  # noqa: E402
+from blender_addon import core, rig  # noqa: E402
 
 FRAMES, CHANNELS, RUNS = 250, 52, 10
 HEADING = "## Blender add-on"
@@ -73,11 +73,11 @@ def main() -> None:
     blender_addon.register()
     context = bpy.context
     context.scene.render.fps, context.scene.render.fps_base = 25, 1.0
-    obj = operators.build_rig_object(context, synthetic_rig())
+    obj = rig.build_rig_object(context.scene, context.view_layer, synthetic_rig())
     take = synthetic_take(obj.data.shape_keys.key_blocks.keys()[1:])
 
-    apply_ms = median_ms(lambda: operators.apply_take(context, obj, take, "bench"))
-    read_ms = median_ms(lambda: operators.read_take(context, obj))
+    apply_ms = median_ms(lambda: rig.apply_take(context.scene, obj, take, "bench"))
+    read_ms = median_ms(lambda: rig.read_take(context.scene, obj))
     for action in list(bpy.data.actions):
         bpy.data.actions.remove(action)
     insert_ms = keyframe_insert_ms(obj, take)

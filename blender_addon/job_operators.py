@@ -148,13 +148,13 @@ class S2T_OT_render_stylized(bpy.types.Operator):
             take, first_frame = rig.read_take(context.scene, obj)
             fields, buffers = pack_coefficients(take)
             buffers["photo"] = photo
-            params = {"coefficients": fields, "size": int(props.resolution), "renderer": "auto", "encoding": "png",
-                      "art_strength": props.art_strength}
+            params = {"coefficients": fields, "size": int(props.resolution), "renderer": props.renderer.lower(),
+                      "encoding": "png", "art_strength": props.art_strength}
             if props.art_preset == "PICTURE":
                 buffers["art"] = _file_bytes(props.art_path, "art picture")[0]
             elif props.art_preset == "NONE":
                 params["art_strength"] = 0.0
-            else:
+            elif props.renderer != "NEURAL":  # the neural renderer keeps the style it was trained on
                 params["art_preset"] = props.art_preset
             name = obj.data.shape_keys.animation_data.action.name
             folder, beside_blend = rig.frames_folder(name)

@@ -15,23 +15,25 @@ def draw_panel(layout: bpy.types.UILayout, context: bpy.types.Context) -> None:
 
     inputs = layout.box()
     inputs.label(text="Inputs", icon="USER")
-    inputs.prop(props, "photo_path")
+    inputs.prop(props, "photo_path", text="Photo")
     inputs.prop(props, "audio_path")
     if context.scene.sequence_editor is not None:
-        inputs.prop_search(props, "audio_strip", context.scene.sequence_editor, compat.ALL_STRIPS, icon="SOUND")
+        inputs.prop_search(props, "audio_strip", context.scene.sequence_editor, compat.ALL_STRIPS, text="Strip",
+                           icon="SOUND")
     inputs.prop(props, "emotion_preset")
     inputs.prop(props, "emotion_text")
     inputs.prop(props, "emotion_strength", slider=True)
     inputs.prop(props, "seed")
-    inputs.prop(props, "frame_start")
+    inputs.prop(props, "frame_start", text="Start")
 
     style = layout.box()
     style.label(text="Art Style", icon="BRUSH_DATA")
-    style.prop(props, "art_preset")
+    style.prop(props, "art_preset", text="Style")
     if props.art_preset == "PICTURE":
-        style.prop(props, "art_path")
-    style.prop(props, "art_strength", slider=True)
-    style.prop(props, "resolution")
+        style.prop(props, "art_path", text="Picture")
+    style.prop(props, "art_strength", text="Strength", slider=True)
+    style.prop(props, "resolution", text="Size")
+    style.prop(props, "renderer")
 
     actions = layout.column(align=True)
     actions.scale_y = 1.3
@@ -43,10 +45,12 @@ def draw_panel(layout: bpy.types.UILayout, context: bpy.types.Context) -> None:
         job = layout.box()
         running = runtime.active() is not None
         icon = {"RUNNING": "TIME", "DONE": "CHECKMARK", "FAILED": "ERROR", "CANCELLED": "CANCEL"}[props.job_status]
-        job.label(text=f"{props.job_kind}: {props.job_stage or props.job_status.title()}", icon=icon)
+        job.label(text=props.job_kind, icon=icon)
+        for line in _wrap(props.job_stage or props.job_status.title(), 40):
+            job.label(text=line)
         if running:
             row = job.row(align=True)
-            row.prop(props, "job_progress", text="Progress", slider=True)
+            row.prop(props, "job_progress", text="", slider=True)
             row.operator("s2t.cancel_job", text="", icon="X")
         if props.job_error:
             for line in _wrap(props.job_error, 48):

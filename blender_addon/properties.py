@@ -52,6 +52,12 @@ class S2TSceneProperties(bpy.types.PropertyGroup):
         default="cel")
     art_path: StringProperty(name="Art Picture", subtype="FILE_PATH",
                              description="Picture whose art style the stylized render follows")
+    renderer: EnumProperty(
+        name="Renderer", description="Which Style-A renders the frames",
+        items=[("AUTO", "Auto", "The CPU renderer (the neural one only when chosen)"),
+               ("CPU", "CPU", "Style-A without weights: the photo warped along the rig, styled after the art"),
+               ("NEURAL", "Neural", "DualStyleGAN-based Style-A; needs a backend started with --style-a")],
+        default="AUTO")
     art_strength: FloatProperty(name="Art Strength", default=1.0, min=0.0, max=1.0, subtype="FACTOR",
                                 description="0 keeps the photo's look, 1 follows the art style fully")
     seed: IntProperty(name="Seed", default=0, min=0, description="Random seed of the generation")

@@ -2,8 +2,9 @@
 
 The callback handles only what has arrived (``poll(0)``), applies it to Blender (keyframes,
 a rig, frames into the Sequencer), updates the panel's status and returns; it never waits on
-the network, so the UI stays responsive while a job streams. The longest callbacks are
-recorded in :data:`TIMINGS` (milliseconds) for the responsiveness benchmark.
+the network, and handles messages for a few milliseconds at most, so the UI stays
+responsive while a job streams. Every callback's duration is recorded in :data:`TIMINGS`
+as ``(job label, milliseconds)`` for the responsiveness benchmark.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from .local_backend import LocalBackend, LocalBackendError
 from .session import BackendJob, Update
 
 POLL_INTERVAL = 0.03  # seconds between callbacks while a job runs (about two UI frames)
-TIMINGS: list[float] = []
+TIMINGS: list[tuple[str, float]] = []
 
 
 @dataclass
@@ -100,8 +101,8 @@ def tick() -> float | None:
         else:
             props.job_status, props.job_stage = "DONE", f"done in {elapsed:.1f} s"
         _ACTIVE = None
-    redraw()
-    TIMINGS.append((time.perf_counter() - started) * 1000.0)
+    redraw(sequencer=bool(update.frames) or update.take is not None)
+    TIMINGS.append((current.label, (time.perf_counter() - started) * 1000.0))
     del TIMINGS[:-2000]
     return None if update.ended else POLL_INTERVAL
 
@@ -113,13 +114,18 @@ def cancel() -> None:
         bpy.context.scene.style2talker.job_stage = "cancelling"
 
 
-def redraw() -> None:
-    """Ask the 3D Views, Sequencers and status bars to draw the new state."""
+def redraw(sequencer: bool = False) -> None:
+    """Ask the sidebars and status bars (and, when strips changed, the Sequencers) to draw the
+    new state; the 3D viewports are left alone, so a streaming job costs no viewport redraws."""
     window_manager = bpy.context.window_manager
     for window in window_manager.windows if window_manager else ():
         for area in window.screen.areas:
-            if area.type in ("VIEW_3D", "SEQUENCE_EDITOR", "STATUSBAR"):
+            if area.type == "STATUSBAR" or (sequencer and area.type == "SEQUENCE_EDITOR"):
                 area.tag_redraw()
+            elif area.type in ("VIEW_3D", "SEQUENCE_EDITOR"):
+                for region in area.regions:
+                    if region.type == "UI":
+                        region.tag_redraw()
 
 
 def draw_status_bar(self, context: bpy.types.Context) -> None:

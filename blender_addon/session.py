@@ -48,15 +48,17 @@ class BackendJob:
     """Submit one job to ``endpoint`` and follow it with :meth:`poll` until it ends.
 
     ``frames_dir`` is where a render's frames go (PNG, as the backend encoded them) and
-    ``total_frames`` how many it will send (for the progress bar).
+    ``total_frames`` how many it will send (for the progress bar). One :meth:`poll` handles
+    messages for about ``budget`` seconds (at least one), so it stays short however many
+    frames piled up while Blender was busy.
     ``connect_timeout`` is how long the backend may take to answer hello (longer while a
     local backend the add-on just started is still importing).
     """
 
     def __init__(self, endpoint: str, kind: str, params: dict, buffers: dict, *, curve_keys: str | None = None,
                  frames_dir: Path | None = None, total_frames: int | None = None, connect_timeout: float = 5.0,
-                 client_name: str = "blender"):
-        self.kind, self.frames_dir = kind, frames_dir
+                 client_name: str = "blender", budget: float = 0.006):
+        self.kind, self.frames_dir, self.budget = kind, frames_dir, budget
         self.endpoint = endpoint
         self.client = Client(endpoint, curve_keys=curve_keys or None, name=client_name)
         self.connect_deadline = time.monotonic() + connect_timeout
@@ -97,9 +99,14 @@ class BackendJob:
             if self.job.job_id is None:
                 update.stage = "submitting"
                 return
+        deadline = time.perf_counter() + self.budget
         while self.seen < len(self.job.messages):
             self._take(self.job.messages[self.seen], update)
             self.seen += 1
+            if time.perf_counter() > deadline:
+                break
+        if self.seen < len(self.job.messages):
+            return  # more next time: one poll stays short even after the UI was busy for a while
         if self.job.state == "finished":
             update.finished, update.progress = True, 1.0
         elif self.job.state == "cancelled":

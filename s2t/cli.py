@@ -155,7 +155,7 @@ def cmd_generate(image: str, out: Path, audio: str | None, emotion: str | None, 
     coeffs = _load_sequence(coeffs_path) if coeffs_path else None
     if backend is not None:
         _generate_on_backend(backend, curve_keys, image, out, audio, emotion, coeffs, art, strength, size, seed,
-                             emotion_strength)
+                             emotion_strength, renderer or "auto")
         return
     neural = _neural_renderer(renderer, style_a, art, device)
     stylizer = None if neural else _stylizer(art, strength)
@@ -179,7 +179,7 @@ def cmd_generate(image: str, out: Path, audio: str | None, emotion: str | None, 
 
 def _generate_on_backend(endpoint: str, curve_keys: Path | None, image: str, out: Path, audio: str | None,
                          emotion: str | None, coeffs, art: str | None, strength: float, size: int, seed: int,
-                         emotion_strength: float) -> None:
+                         emotion_strength: float, renderer: str) -> None:
     from s2t.remote import RemoteError, generate_remote
 
     if coeffs is None and (audio is None or emotion is None):
@@ -190,7 +190,7 @@ def _generate_on_backend(endpoint: str, curve_keys: Path | None, image: str, out
     try:
         written = generate_remote(endpoint, image, _writable(out), audio=audio, emotion=emotion, coeffs=coeffs,
                                   art=art, art_strength=strength, size=size, seed=seed,
-                                  emotion_strength=emotion_strength, curve_keys=curve_keys)
+                                  emotion_strength=emotion_strength, curve_keys=curve_keys, renderer=renderer)
     except RemoteError as exc:
         raise UserError(str(exc)) from None
     except KeyboardInterrupt:

@@ -53,11 +53,12 @@ def remote_coefficients(client: Client, audio: str | Path, emotion: str, photo: 
 
 
 def remote_render(client: Client, seq: CoeffSequence, photo: bytes, out: Path, *, audio: str | Path | None = None,
-                  art: str | None = None, art_strength: float = 1.0, size: int = 512,
+                  art: str | None = None, art_strength: float = 1.0, size: int = 512, renderer: str = "auto",
                   progress: Callable[[int, int], None] | None = None) -> Path:
     """Render ``seq`` on the backend and write the frames (and ``audio``) into ``out``.
 
-    ``art`` is a preset name the backend knows or a picture file sent as bytes.
+    ``art`` is a preset name the backend knows or a picture file sent as bytes; ``renderer``
+    is ``auto``, ``cpu`` or ``neural`` (a backend started with ``--style-a``).
     """
     from s2t.style_a.artstyle import list_art_presets
 
@@ -68,7 +69,8 @@ def remote_render(client: Client, seq: CoeffSequence, photo: bytes, out: Path, *
         else:
             art_bytes = _read(art, "art picture")
     job = client.submit_render(seq, photo=photo, art=art_bytes, art_preset=preset,
-                               art_strength=art_strength if art is not None else 0.0, size=size, encoding="raw")
+                               art_strength=art_strength if art is not None else 0.0, size=size, encoding="raw",
+                               renderer=renderer)
     total = seq.num_frames
     next_index = 0
     pending: dict[int, np.ndarray] = {}
@@ -106,7 +108,7 @@ def remote_render(client: Client, seq: CoeffSequence, photo: bytes, out: Path, *
 def generate_remote(endpoint: str, image: str | Path, out: Path, *, audio: str | None = None,
                     emotion: str | None = None, coeffs: CoeffSequence | None = None, art: str | None = None,
                     art_strength: float = 1.0, size: int = 512, seed: int = 0, emotion_strength: float = 1.0,
-                    curve_keys: str | Path | None = None) -> Path:
+                    curve_keys: str | Path | None = None, renderer: str = "auto") -> Path:
     """The whole ``s2t generate`` job on a backend; returns the MP4 written."""
     from tqdm import tqdm
 
@@ -131,7 +133,8 @@ def generate_remote(endpoint: str, image: str | Path, out: Path, *, audio: str |
                 log(f"received {coeffs.num_frames} frames of coefficients")
             with tqdm(total=coeffs.num_frames, unit="frame", desc="rendering (backend)") as bar:
                 return remote_render(client, coeffs, photo, out, audio=audio, art=art, art_strength=art_strength,
-                                     size=size, progress=lambda done, total: bar.update(done - bar.n))
+                                     size=size, renderer=renderer,
+                                     progress=lambda done, total: bar.update(done - bar.n))
     except (BackendError, BackendGone, TimeoutError) as exc:
         raise RemoteError(str(exc)) from None
 

@@ -87,3 +87,12 @@ def test_generate_on_backend_errors_are_one_line_exit_2(tmp_path, backend, photo
                  "--emotion", "calm", "--curve-keys", str(tmp_path / "no-keys"), "-o", str(out)])
     assert code == 2 and "s2t-backend keys" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_generate_on_backend_passes_the_renderer_choice(tmp_path, backend, photo, capsys):
+    seq = CoeffSequence("s2t-arkit52", 25.0, ARKIT_52, np.zeros((3, len(ARKIT_52)), np.float32),
+                        np.zeros((3, 6), np.float32), {})
+    seq.save(tmp_path / "take.npz")
+    code = main(["generate", "--backend", backend.endpoint, "--renderer", "neural", "--image", str(photo), "--coeffs",
+                 str(tmp_path / "take.npz"), "-o", str(tmp_path / "x.mp4")])
+    assert code == 2 and "--style-a" in capsys.readouterr().err  # this backend has no Style-A checkpoint

@@ -1,0 +1,155 @@
+"""Screenshots of the add-on in Blender's real UI, driven as an animator would (for docs/).
+
+    s2t-backend --bind tcp://127.0.0.1:5601 &                       # a backend to talk to
+    python tools/build_addon.py --platform linux-x64                # the packaged add-on
+    S2T_BACKEND=tcp://127.0.0.1:5601 S2T_ADDON_ZIP=dist/style2talker-0.1.0-addon-linux-x64.zip \\
+    BLENDER_USER_SCRIPTS=/tmp/s2t-user xvfb-run -s "-screen 0 1600x1000x24" \\
+        blender --factory-startup --enable-event-simulate --python tools/blender_screenshots.py -- docs PHOTO AUDIO
+
+Runs the jobs from the panel's buttons with Blender's event loop live (timers, redraws),
+takes ``blender_panel_rendering.png`` mid-render and ``blender_sequencer.png`` after it, and
+writes ``blender_ui_timings.json``: the timer callbacks' durations while the jobs streamed.
+"""
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import bpy
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "blender_addon"))
+from flow_common import load_addon  # noqa: E402
+
+OUT, PHOTO, AUDIO = (Path(a) for a in sys.argv[sys.argv.index("--") + 1:][:3])
+addon = load_addon()
+runtime = addon.runtime
+window = bpy.context.window_manager.windows[0]
+steps = []
+
+
+def area_of(kind: str):
+    return next(a for a in window.screen.areas if a.type == kind)
+
+
+def run(operator: str, **options) -> None:
+    """Run ``bpy.ops.<operator>`` in the 3D View, as its button would."""
+    area = area_of("VIEW_3D")
+    region = next(r for r in area.regions if r.type == "WINDOW")
+    group, name = operator.split(".")
+    with bpy.context.temp_override(window=window, area=area, region=region):
+        result = getattr(getattr(bpy.ops, group), name)(**options)
+    assert result == {"FINISHED"}, (operator, result)
+
+
+def screenshot(name: str, kind: str = "VIEW_3D") -> None:
+    window.event_simulate(type="MOUSEMOVE", value="NOTHING", x=5, y=5)  # no tooltip in the picture
+    with bpy.context.temp_override(window=window, area=area_of(kind)):
+        bpy.ops.screen.screenshot(filepath=str(OUT / name))
+
+
+def setup() -> None:
+    window.event_simulate(type="ESC", value="PRESS")  # the splash screen
+    window.event_simulate(type="ESC", value="RELEASE")
+    bpy.ops.wm.save_as_mainfile(filepath=str(Path(bpy.app.tempdir) / "shot.blend"))
+    scene = bpy.context.scene
+    scene.render.fps = 25
+    props = scene.style2talker
+    props.photo_path, props.audio_path = str(PHOTO), str(AUDIO)
+    props.emotion_preset, props.resolution, props.art_preset = "happy", "512", "comic"
+    view = area_of("VIEW_3D")
+    view.spaces[0].show_region_ui = True
+    view.spaces[0].shading.color_type = "TEXTURE"
+    view.spaces[0].overlay.show_floor = False
+
+
+def job_done() -> bool:
+    props = bpy.context.scene.style2talker
+    if runtime.active() is not None:
+        return False
+    assert props.job_status == "DONE", props.job_error
+    return True
+
+
+def frame_rig() -> None:
+    """Only the new rig in the scene (the startup cube, camera and light go), seen from the front.
+
+    (The startup file's objects stay until now so that the sidebar opens on its first tab,
+    Item; :func:`our_tab` counts from there.)"""
+    rig = bpy.context.active_object
+    for obj in list(bpy.data.objects):
+        if obj != rig:
+            bpy.data.objects.remove(obj)
+    run("view3d.view_axis", type="FRONT")
+    run("view3d.view_selected")
+
+
+def our_tab() -> None:
+    """Ctrl+Wheel over the sidebar steps through its tabs (Item, Tool, View, Style2Talker), as a user scrolls."""
+    sidebar = next(r for r in area_of("VIEW_3D").regions if r.type == "UI")
+    x, y = sidebar.x + sidebar.width // 2, sidebar.y + sidebar.height // 2
+    window.event_simulate(type="MOUSEMOVE", value="NOTHING", x=x, y=y)
+    for _ in range(3):
+        window.event_simulate(type="WHEELDOWNMOUSE", value="PRESS", x=x, y=y, ctrl=True)
+
+
+def mid_render() -> bool:
+    return runtime.active() is not None and bpy.context.scene.style2talker.job_progress >= 0.35
+
+
+def sequencer() -> None:
+    scene = bpy.context.scene
+    scene.frame_set((scene.frame_start + scene.frame_end) // 2)
+    area = area_of("VIEW_3D")
+    area.type = "SEQUENCE_EDITOR"
+    area.spaces[0].view_type = "SEQUENCER_PREVIEW"
+    area.spaces[0].show_region_ui = False
+    with bpy.context.temp_override(window=window, area=area, region=next(r for r in area.regions if r.type == "WINDOW")):
+        bpy.ops.sequencer.view_all()
+
+
+def finish() -> None:
+    """Timer-callback durations per job kind (ms): Blender's UI waits for each one."""
+    report = {"blender": bpy.app.version_string}
+    for label in sorted({name for name, _ in runtime.TIMINGS}):
+        timings = sorted(ms for name, ms in runtime.TIMINGS if name == label)
+        report[label] = {"callbacks": len(timings), "longest_ms": round(timings[-1], 2),
+                         "p99_ms": round(timings[int(0.99 * (len(timings) - 1))], 2),
+                         "median_ms": round(timings[len(timings) // 2], 2)}
+    (OUT / "blender_ui_timings.json").write_text(json.dumps(report, indent=1))
+    print(f"SCREENSHOTS OK: {report}")
+    bpy.ops.wm.quit_blender()
+
+
+# (action, condition to wait for before the next step)
+steps = [
+    (setup, None),
+    (lambda: run("s2t.build_face_rig"), job_done),
+    (frame_rig, None),
+    (lambda: None, None),
+    (our_tab, None),
+    (lambda: run("s2t.generate_animation"), job_done),
+    (lambda: run("s2t.render_stylized"), mid_render),
+    (lambda: screenshot("blender_panel_rendering.png"), job_done),
+    (sequencer, None),
+    (lambda: screenshot("blender_sequencer.png", "SEQUENCE_EDITOR"), None),
+    (finish, None),
+]
+deadline = time.monotonic() + 600
+
+
+def step() -> float | None:
+    assert time.monotonic() < deadline, "the screenshot run took too long"
+    if steps and steps[0][1] is not None and steps[0][0] is None:
+        if not steps[0][1]():
+            return 0.1
+        steps.pop(0)
+        return 0.5
+    action, wait = steps.pop(0)
+    action()
+    if wait is not None:
+        steps.insert(0, (None, wait))
+    return 0.5 if steps else None
+
+
+bpy.app.timers.register(step, first_interval=1.0)
