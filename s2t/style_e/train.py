@@ -15,8 +15,8 @@ text with probability ``neutral_null_prob``, which is what the null text, and so
 strength 0, learns to mean (:mod:`s2t.style_e.conditioning`).
 
 Emotion texts come from ``annotations.jsonl`` files beside each shard's index, one JSON
-object a line, ``{"clip_id": "...", "texts": ["...", ...]}``; a clip without annotations gets
-sentences made from its emotion label and level.
+object a line, ``{"clip_id": "...", "texts": ["...", ...]}`` (``s2t corpus annotate``); every
+clip also gets plain sentences made from its emotion label and level.
 
 Outputs in ``out_dir``: ``style_e_0001000.pt``... (config, weights, optimiser, step,
 generator; the newest ``keep_checkpoints`` are kept), ``metrics.csv`` (step, mean training
@@ -146,7 +146,9 @@ def load_corpus_clips(root: str | Path, config: StyleEConfig, progress: bool = T
                 (config.model_id, config.channel_names, config.fps):  # fmt: skip
             raise ValueError(f"{record.coeffs_path} is for {clip.coeffs.model_id!r} at {clip.coeffs.fps} fps; "
                              f"the model is configured for {config.model_id!r} at {config.fps} fps, same channels")
-        texts = annotations.get(record.clip_id) or emotion_texts(record.emotion, record.level)
+        # The annotation's descriptive sentences and the plain labels both: trained on
+        # annotations alone, short texts like "He is angry." came out weak (bench/RESULTS.md).
+        texts = [*annotations.get(record.clip_id, []), *emotion_texts(record.emotion, record.level)]
         clips.append(training_clip(record.clip_id, clip.audio, clip.coeffs, texts, record.emotion == "neutral",
                                    identity_dim=config.identity_dim))  # fmt: skip
     if not clips:

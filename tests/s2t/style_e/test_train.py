@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from s2t.data.corpus import CorpusIndex
 from s2t.face.coeffs import CoeffSequence
 from s2t.style_e.checkpoint import read_checkpoint
 from s2t.style_e.train import (
@@ -90,13 +91,15 @@ def write_corpus(root, tiny, emotions=("happy", "neutral")):
     return root
 
 
-def test_corpus_clips_take_annotations_or_label_texts(tiny, tmp_path):
+def test_corpus_clips_take_annotations_and_label_texts(tiny, tmp_path):
     root = write_corpus(tmp_path / "corpus", tiny)
     annotation = {"clip_id": "c0000000", "texts": ["beaming"]}
     (root / "shard_0000" / "annotations.jsonl").write_text(json.dumps(annotation) + "\n")
     assert read_annotations(root) == {"c0000000": ["beaming"]}
     clips = load_corpus_clips(root, tiny.config(), progress=False)
-    assert [c.texts for c in clips] == [("beaming",), tuple(emotion_texts("neutral", 2))]
+    first = CorpusIndex(root)[0]
+    assert [c.texts for c in clips] == [("beaming", *emotion_texts(first.emotion, first.level)),
+                                        tuple(emotion_texts("neutral", 2))]
     assert [c.neutral for c in clips] == [False, True]
     assert clips[0].target.shape == (25, 10) and clips[0].mel.shape == (81, 80)
     np.testing.assert_array_equal(clips[0].identity, [0.5, 0, 0, 0])
