@@ -23,6 +23,7 @@ import torch
 
 from s2t.audio.features import SAMPLE_RATE, frame_mel_windows, load_audio, melspectrogram, num_video_frames
 from s2t.face.coeffs import CoeffSequence
+from s2t.style_e.blinks import ensure_blinks
 from s2t.style_e.ddim import DDIMScheduler
 from s2t.style_e.denoiser import StyleEModel
 from s2t.style_e.schedule import NoiseSchedule
@@ -188,9 +189,11 @@ class StyleE:
             generator=torch.Generator().manual_seed(seed),
         )[:num_frames].cpu().numpy()
         k = len(config.channel_names)
+        expression, added = ensure_blinks(values[:, :k], config.channel_names, config.fps, seed)
         metadata = {"source": "style-e", "emotion": emotion, "seed": seed, "strength": strength, "steps": steps,
-                    "text_encoder": config.text_encoder, **(metadata or {})}  # fmt: skip
-        return CoeffSequence(config.model_id, config.fps, config.channel_names, values[:, :k], values[:, k:], metadata)
+                    "text_encoder": config.text_encoder, "blinks": "added" if added else "generated",
+                    **(metadata or {})}  # fmt: skip
+        return CoeffSequence(config.model_id, config.fps, config.channel_names, expression, values[:, k:], metadata)
 
 
 __all__ = ["StyleE", "blend_weights", "sample_sequence", "window_starts"]
