@@ -27,7 +27,7 @@ from s2t.audio.features import SAMPLE_RATE, frame_mel_windows, melspectrogram, n
 from s2t.face.coeffs import CoeffSequence
 from s2t.style_e.denoiser import StyleEModel
 from s2t.style_e.sampler import blend_weights, window_starts
-from s2t.style_e.train import TrainConfig, TrainingClip, normalization_stats, split_clips
+from s2t.style_e.train import TrainConfig, TrainingClip, WindowSampler, normalization_stats, split_clips
 from s2t.text import TextEncoder
 
 
@@ -51,34 +51,18 @@ def regress(model: StyleEModel, condition: torch.Tensor) -> torch.Tensor:
     return model(zeros, torch.zeros(batch, dtype=torch.long, device=condition.device), condition)
 
 
-class FeatureWindows:
-    """Random training windows over precomputed audio features, drawn as :class:`WindowSampler` draws them."""
+class FeatureWindows(WindowSampler):
+    """:class:`WindowSampler`'s windows with precomputed audio features (``audio (B, W, audio_dim)``)."""
+
+    audio_key = "audio"
 
     def __init__(self, clips: list[TrainingClip], features: list[torch.Tensor], window: int,
                  text_index: dict[str, int], neutral_null_prob: float) -> None:  # fmt: skip
-        self.clips, self.features, self.window = clips, features, window
-        self.text_index, self.neutral_null_prob = text_index, neutral_null_prob
-        self.frame_weights = torch.tensor([c.num_frames for c in clips], dtype=torch.float64)
+        super().__init__(clips, window, text_index, neutral_null_prob)
+        self.features = features
 
-    def sample(self, batch_size: int, generator: torch.Generator) -> dict[str, torch.Tensor]:
-        """``target (B, W, x_dim)``, ``mask (B, W)``, ``audio (B, W, audio_dim)``, ``text (B,)``,
-        ``identity (B, I)``, ``use_text (B,)``."""
-        window = self.window
-        chosen = torch.multinomial(self.frame_weights, batch_size, replacement=True, generator=generator).tolist()
-        uniform = torch.rand(batch_size, 3, generator=generator).tolist()
-        items = {k: [] for k in ("target", "mask", "audio", "text", "identity", "use_text")}
-        for index, (u_start, u_text, u_null) in zip(chosen, uniform):
-            clip = self.clips[index]
-            start = int(u_start * (max(clip.num_frames - window, 0) + 1))
-            frames = np.arange(start, start + window)
-            items["target"].append(torch.from_numpy(clip.target[np.minimum(frames, clip.num_frames - 1)]))
-            items["mask"].append(torch.from_numpy(frames < clip.num_frames))
-            items["audio"].append(self.features[index][start : start + window])
-            items["text"].append(self.text_index[clip.texts[int(u_text * len(clip.texts))]])
-            items["identity"].append(torch.from_numpy(clip.identity))
-            items["use_text"].append(not (clip.neutral and u_null < self.neutral_null_prob))
-        batch = {k: torch.stack(items[k]) for k in ("target", "mask", "audio", "identity")}
-        return {**batch, "text": torch.tensor(items["text"]), "use_text": torch.tensor(items["use_text"])}
+    def audio_window(self, index: int, start: int) -> torch.Tensor:
+        return self.features[index][start : start + self.window]
 
 
 def regression_loss(model: StyleEModel, batch: dict[str, torch.Tensor], text_table: torch.Tensor) -> torch.Tensor:

@@ -157,38 +157,46 @@ def load_corpus_clips(root: str | Path, config: StyleEConfig, progress: bool = T
 
 
 class WindowSampler:
-    """Random training windows; every random choice comes from the given ``torch.Generator``."""
+    """Random training windows; every random choice comes from the given ``torch.Generator``.
+
+    The audio input of a window is its mel windows (``mel``); a subclass may give other
+    audio inputs under another ``audio_key`` by overriding :meth:`audio_window`.
+    """
+
+    audio_key = "mel"
 
     def __init__(self, clips: list[TrainingClip], window: int, text_index: dict[str, int],
                  neutral_null_prob: float) -> None:  # fmt: skip
         self.clips, self.window, self.text_index, self.neutral_null_prob = clips, window, text_index, neutral_null_prob
         self.frame_weights = torch.tensor([c.num_frames for c in clips], dtype=torch.float64)
 
+    def audio_window(self, index: int, start: int) -> np.ndarray | torch.Tensor:
+        """Clip ``index``'s audio input for the window from frame ``start``: ``(W, 80, 16)`` mel."""
+        return frame_mel_windows(self.clips[index].mel, self.window, start).astype(np.float32)
+
     def sample(self, batch_size: int, generator: torch.Generator) -> dict[str, torch.Tensor]:
-        """``target (B, W, x_dim)``, ``mask (B, W)``, ``mel (B, W, 80, 16)``, ``text (B,)`` indices
-        into the text table, ``identity (B, I)``, ``use_text (B,)``."""
+        """``target (B, W, x_dim)``, ``mask (B, W)``, the audio (``mel (B, W, 80, 16)``), ``text (B,)``
+        indices into the text table, ``identity (B, I)``, ``use_text (B,)``."""
         window = self.window
         chosen = torch.multinomial(self.frame_weights, batch_size, replacement=True, generator=generator).tolist()
         uniform = torch.rand(batch_size, 3, generator=generator).tolist()
-        items = {k: [] for k in ("target", "mask", "mel", "text", "identity", "use_text")}
+        items = {k: [] for k in ("target", "mask", self.audio_key, "text", "identity", "use_text")}
         for index, (u_start, u_text, u_null) in zip(chosen, uniform):
             clip = self.clips[index]
             start = int(u_start * (max(clip.num_frames - window, 0) + 1))
             frames = np.arange(start, start + window)
             items["target"].append(clip.target[np.minimum(frames, clip.num_frames - 1)])
             items["mask"].append(frames < clip.num_frames)
-            items["mel"].append(frame_mel_windows(clip.mel, window, start))
+            items[self.audio_key].append(self.audio_window(index, start))
             items["text"].append(self.text_index[clip.texts[int(u_text * len(clip.texts))]])
             items["identity"].append(clip.identity)
             items["use_text"].append(not (clip.neutral and u_null < self.neutral_null_prob))
-        return {
-            "target": torch.from_numpy(np.stack(items["target"])),
-            "mask": torch.from_numpy(np.stack(items["mask"])),
-            "mel": torch.from_numpy(np.stack(items["mel"]).astype(np.float32)),
-            "text": torch.tensor(items["text"]),
-            "identity": torch.from_numpy(np.stack(items["identity"])),
-            "use_text": torch.tensor(items["use_text"]),
-        }
+        batch = {k: _stack(items[k]) for k in ("target", "mask", self.audio_key, "identity")}
+        return {**batch, "text": torch.tensor(items["text"]), "use_text": torch.tensor(items["use_text"])}
+
+
+def _stack(values: list) -> torch.Tensor:
+    return torch.stack(values) if isinstance(values[0], torch.Tensor) else torch.from_numpy(np.stack(values))
 
 
 def loss_weights(config: StyleEConfig, weights: dict[str, float]) -> torch.Tensor:
