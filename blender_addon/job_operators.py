@@ -47,11 +47,25 @@ def _start(kind: str, label: str, params: dict, buffers: dict, on_update, **job_
     runtime.start(job, label, on_update)
 
 
+class _JobOperator:
+    """What the job operators share: ``submit`` starts the job and returns the line to report;
+    a bad input (ValueError) or an unreadable file (OSError) is reported and changes nothing."""
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        try:
+            message = self.submit(context)
+        except (ValueError, OSError) as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        self.report({"INFO"}, message)
+        return {"FINISHED"}
+
+
 def _busy(cls) -> bool:
     return poll_with_reason(cls, "A Style2Talker job is running (Cancel it first)" if runtime.active() else "")
 
 
-class S2T_OT_build_face_rig(bpy.types.Operator):
+class S2T_OT_build_face_rig(_JobOperator, bpy.types.Operator):
     """Build the face rig from the backend: with an identity photo, shaped like the person and textured with the photo"""
 
     bl_idname = "s2t.build_face_rig"
@@ -62,29 +76,24 @@ class S2T_OT_build_face_rig(bpy.types.Operator):
     def poll(cls, context: bpy.types.Context) -> bool:
         return _busy(cls)
 
-    def execute(self, context: bpy.types.Context) -> set[str]:
+    def submit(self, context: bpy.types.Context) -> str:
         props = context.scene.style2talker
-        try:
-            photo, photo_path = _file_bytes(props.photo_path, "identity photo") if props.photo_path else (None, "")
-            buffers = {"photo": photo} if photo else {}
-            name = f"Face ({Path(photo_path).stem})" if photo_path else None
+        photo, photo_path = _file_bytes(props.photo_path, "identity photo") if props.photo_path else (None, "")
+        buffers = {"photo": photo} if photo else {}
+        name = f"Face ({Path(photo_path).stem})" if photo_path else None
 
-            def on_update(update: Update) -> None:
-                if update.rig is not None:
-                    scene = bpy.context.scene
-                    obj = rig.build_rig_object(scene, bpy.context.view_layer, update.rig, name, photo_path or None)
-                    if "identity" in update.rig_metadata:
-                        obj["s2t_identity"] = update.rig_metadata["identity"]
+        def on_update(update: Update) -> None:
+            if update.rig is not None:
+                scene = bpy.context.scene
+                obj = rig.build_rig_object(scene, bpy.context.view_layer, update.rig, name, photo_path or None)
+                if "identity" in update.rig_metadata:
+                    obj["s2t_identity"] = update.rig_metadata["identity"]
 
-            _start("rig", "Build Face Rig", {}, buffers, on_update)
-        except ValueError as exc:
-            self.report({"ERROR"}, str(exc))
-            return {"CANCELLED"}
-        self.report({"INFO"}, "Building the face rig" + (f" from {Path(photo_path).name}" if photo_path else ""))
-        return {"FINISHED"}
+        _start("rig", "Build Face Rig", {}, buffers, on_update)
+        return "Building the face rig" + (f" from {Path(photo_path).name}" if photo_path else "")
 
 
-class S2T_OT_generate_animation(bpy.types.Operator):
+class S2T_OT_generate_animation(_JobOperator, bpy.types.Operator):
     """Style-E: the speech and the emotion text become a new take of keyframes on the active face rig"""
 
     bl_idname = "s2t.generate_animation"
@@ -95,41 +104,36 @@ class S2T_OT_generate_animation(bpy.types.Operator):
     def poll(cls, context: bpy.types.Context) -> bool:
         return _busy(cls) and poll_with_reason(cls, rig_problem(context))
 
-    def execute(self, context: bpy.types.Context) -> set[str]:
+    def submit(self, context: bpy.types.Context) -> str:
         props = context.scene.style2talker
         obj_name = context.active_object.name
-        try:
-            if props.audio_strip:
-                audio_path, props.frame_start = sequencer.sound_strip_audio(context.scene, props.audio_strip)
-                audio = Path(audio_path).read_bytes()
-            else:
-                audio, audio_path = _file_bytes(props.audio_path, "audio file")
-            if not props.emotion_text.strip():
-                raise ValueError("write the emotion in words (or pick a preset)")
-            photo = _file_bytes(props.photo_path, "identity photo")[0] if props.photo_path else None
-            buffers = {"audio": audio, **({"photo": photo} if photo else {})}
-            params = {"text": props.emotion_text, "seed": props.seed, "strength": props.emotion_strength}
-            take = rig.take_name(props.emotion_text.split(",")[0].split(".")[0])
-            from_strip = bool(props.audio_strip)
+        if props.audio_strip:
+            audio_path, props.frame_start = sequencer.sound_strip_audio(context.scene, props.audio_strip)
+            audio = Path(audio_path).read_bytes()
+        else:
+            audio, audio_path = _file_bytes(props.audio_path, "audio file")
+        if not props.emotion_text.strip():
+            raise ValueError("write the emotion in words (or pick a preset)")
+        photo = _file_bytes(props.photo_path, "identity photo")[0] if props.photo_path else None
+        buffers = {"audio": audio, **({"photo": photo} if photo else {})}
+        params = {"text": props.emotion_text, "seed": props.seed, "strength": props.emotion_strength}
+        take = rig.take_name(props.emotion_text.split(",")[0].split(".")[0])
+        from_strip = bool(props.audio_strip)
 
-            def on_update(update: Update) -> None:
-                if update.take is None:
-                    return
-                scene = bpy.context.scene
-                action = rig.apply_take(scene, bpy.data.objects[obj_name], update.take, take)
-                scene.style2talker.last_take = action.name
-                if not from_strip:
-                    sequencer.add_sound_strip(scene, audio_path, action.name, scene.style2talker.frame_start)
+        def on_update(update: Update) -> None:
+            if update.take is None:
+                return
+            scene = bpy.context.scene
+            action = rig.apply_take(scene, bpy.data.objects[obj_name], update.take, take)
+            scene.style2talker.last_take = action.name
+            if not from_strip:
+                sequencer.add_sound_strip(scene, audio_path, action.name, scene.style2talker.frame_start)
 
-            _start("coefficients", "Generate Animation", params, buffers, on_update)
-        except (ValueError, OSError) as exc:
-            self.report({"ERROR"}, str(exc))
-            return {"CANCELLED"}
-        self.report({"INFO"}, f"Generating take {take!r}")
-        return {"FINISHED"}
+        _start("coefficients", "Generate Animation", params, buffers, on_update)
+        return f"Generating take {take!r}"
 
 
-class S2T_OT_render_stylized(bpy.types.Operator):
+class S2T_OT_render_stylized(_JobOperator, bpy.types.Operator):
     """Style-A: render the active rig's take, hand edits included, into stylized frames in the Sequencer"""
 
     bl_idname = "s2t.render_stylized"
@@ -140,40 +144,35 @@ class S2T_OT_render_stylized(bpy.types.Operator):
     def poll(cls, context: bpy.types.Context) -> bool:
         return _busy(cls) and poll_with_reason(cls, take_problem(context))
 
-    def execute(self, context: bpy.types.Context) -> set[str]:
+    def submit(self, context: bpy.types.Context) -> str:
         props = context.scene.style2talker
         obj = context.active_object
-        try:
-            photo, _ = _file_bytes(props.photo_path or obj.get("s2t_photo", ""), "identity photo")
-            take, first_frame = rig.read_take(context.scene, obj)
-            fields, buffers = pack_coefficients(take)
-            buffers["photo"] = photo
-            params = {"coefficients": fields, "size": int(props.resolution), "renderer": props.renderer.lower(),
-                      "encoding": "png", "art_strength": props.art_strength}
-            if props.art_preset == "PICTURE":
-                buffers["art"] = _file_bytes(props.art_path, "art picture")[0]
-            elif props.art_preset == "NONE":
-                params["art_strength"] = 0.0
-            elif props.renderer != "NEURAL":  # the neural renderer keeps the style it was trained on
-                params["art_preset"] = props.art_preset
-            name = obj.data.shape_keys.animation_data.action.name
-            folder, beside_blend = rig.frames_folder(name)
-            folder.mkdir(parents=True, exist_ok=True)
-            remove_stale_frames(folder, take.num_frames)
-            strip = sequencer.FrameStrip(context.scene, name, first_frame, take.num_frames)
+        photo, _ = _file_bytes(props.photo_path or obj.get("s2t_photo", ""), "identity photo")
+        take, first_frame = rig.read_take(context.scene, obj)
+        fields, buffers = pack_coefficients(take)
+        buffers["photo"] = photo
+        params = {"coefficients": fields, "size": int(props.resolution), "renderer": props.renderer.lower(),
+                  "encoding": "png", "art_strength": props.art_strength}
+        if props.art_preset == "PICTURE":
+            buffers["art"] = _file_bytes(props.art_path, "art picture")[0]
+        elif props.art_preset == "NONE":
+            params["art_strength"] = 0.0
+        elif props.renderer != "NEURAL":  # the neural renderer keeps the style it was trained on
+            params["art_preset"] = props.art_preset
+        name = obj.data.shape_keys.animation_data.action.name
+        folder, beside_blend = rig.frames_folder(name)
+        folder.mkdir(parents=True, exist_ok=True)
+        remove_stale_frames(folder, take.num_frames)
+        strip = sequencer.FrameStrip(context.scene, name, first_frame, take.num_frames)
 
-            def on_update(update: Update) -> None:
-                for _, path in update.frames:
-                    strip.add(path)
+        def on_update(update: Update) -> None:
+            for _, path in update.frames:
+                strip.add(path)
 
-            _start("render", "Render Stylized", params, buffers, on_update, frames_dir=folder,
-                   total_frames=take.num_frames)
-        except (ValueError, OSError) as exc:
-            self.report({"ERROR"}, str(exc))
-            return {"CANCELLED"}
+        _start("render", "Render Stylized", params, buffers, on_update, frames_dir=folder,
+               total_frames=take.num_frames)
         where = f"//s2t/{folder.name}/" if beside_blend else f"{folder} (save the .blend to keep frames beside it)"
-        self.report({"INFO"}, f"Rendering {take.num_frames} frames of {name!r} into {where}")
-        return {"FINISHED"}
+        return f"Rendering {take.num_frames} frames of {name!r} into {where}"
 
 
 class S2T_OT_cancel_job(bpy.types.Operator):
