@@ -23,6 +23,7 @@ class LocalBackend:
     """One backend process serving ``endpoint`` (a loopback address)."""
 
     def __init__(self, command: str, endpoint: str):
+        self.setting = command  # as the preferences give it, to tell when they changed
         self.command = shlex.split(command) + ["--bind", endpoint]
         self.endpoint = endpoint
         self.log_path = Path(tempfile.gettempdir()) / "s2t-blender-backend.log"

@@ -55,7 +55,7 @@ def start(job: BackendJob, label: str, on_update: Callable[[Update], None]) -> N
 def ensure_local_backend(command: str, endpoint: str) -> None:
     """Start (once) a backend on this machine; raises :class:`LocalBackendError` if it cannot."""
     global _LOCAL
-    if _LOCAL is None or _LOCAL.endpoint != endpoint or _LOCAL.command[:-2] != command.split():
+    if _LOCAL is None or (_LOCAL.setting, _LOCAL.endpoint) != (command, endpoint):
         stop_local_backend()
         _LOCAL = LocalBackend(command, endpoint)
     _LOCAL.start()
