@@ -1,4 +1,9 @@
-"""Photo loading and 68-point facial landmark detection (dlib HOG + shape predictor).
+"""Photo loading and facial landmark detection: dlib's 68 points, MediaPipe's 478-point mesh.
+
+:func:`detect_face` is what photo fitting uses: MediaPipe's face mesh
+(:mod:`s2t.face.mediapipe_mesh`, the optional extra) where it is installed and finds the face,
+dlib's HOG detector and 68-point predictor (:func:`detect_landmarks`) otherwise. Both give the
+68 iBUG points; MediaPipe's result also carries its mesh for the contour fit.
 
 Everything a user can get wrong (a missing, empty or corrupt file, a photo with no face or
 a face too small to fit) raises :class:`FaceImageError` with a message naming the file, so
@@ -32,6 +37,8 @@ import dlib
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from s2t.face import mediapipe_mesh
+
 MAX_PIXELS = 40_000_000
 """Image files with more pixels than this are decoded downscaled (see module docstring)."""
 
@@ -52,7 +59,10 @@ class Landmarks68:
     ``points`` is ``(68, 2)`` (x, y) in pixels of the analysed image; ``box`` is the face
     detection (left, top, right, bottom) in the same pixels; ``score`` is dlib's HOG score
     (about 0-3, higher is surer); ``num_faces`` counts the faces found in the image;
-    ``image_size`` is the analysed image's (width, height).
+    ``image_size`` is the analysed image's (width, height). ``detector`` is ``"dlib"`` or
+    ``"mediapipe"``; with MediaPipe, ``points`` are taken from the mesh
+    (:data:`~s2t.face.mediapipe_mesh.IBUG68_FROM_MESH`), ``mesh`` is its ``(478, 2)`` points in
+    the same pixels, ``box`` the mesh's bounds and ``score`` NaN (the legacy API reports none).
     """
 
     points: np.ndarray
@@ -60,6 +70,8 @@ class Landmarks68:
     score: float
     num_faces: int
     image_size: tuple[int, int]
+    detector: str = "dlib"
+    mesh: np.ndarray | None = None
 
     @property
     def face_size(self) -> float:
@@ -209,3 +221,27 @@ def detect_landmarks(
     shape = predictor(rgb, full_rect)
     points = np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
     return Landmarks68(points, box, float(score), len(faces), (width, height))
+
+
+def detect_face(image: str | Path | np.ndarray, *, min_face_px: float = 40.0) -> Landmarks68:
+    """The (largest) face's landmarks: MediaPipe's mesh where MediaPipe is installed and finds a
+    face, else dlib's 68 points (:func:`detect_landmarks`, whose errors it raises). Says once
+    per process, on stderr, when MediaPipe is missing or broken."""
+    name = repr(str(image)) if isinstance(image, (str, Path)) else "the image"
+    rgb = load_image(image)
+    if mediapipe_mesh.mediapipe_unavailable():
+        mediapipe_mesh.note_fallback_once()
+        return detect_landmarks(rgb, min_face_px=min_face_px)
+    meshes = mediapipe_mesh.detect_meshes(rgb)
+    if not meshes:
+        return detect_landmarks(rgb, min_face_px=min_face_px)  # dlib finds faces MediaPipe misses (and says why not)
+    mesh = max(meshes, key=lambda m: np.ptp(m[:, 0]) * np.ptp(m[:, 1]))
+    box = (float(mesh[:, 0].min()), float(mesh[:, 1].min()), float(mesh[:, 0].max()), float(mesh[:, 1].max()))
+    if box[2] - box[0] < min_face_px:
+        raise FaceImageError(
+            f"the face in {name} is too small ({box[2] - box[0]:.0f} px wide); at least {min_face_px:.0f} px "
+            f"is needed, use a larger or closer photo"
+        )
+    height, width = rgb.shape[:2]
+    points = mediapipe_mesh.ibug68_from_mesh(mesh)
+    return Landmarks68(points, box, float("nan"), len(meshes), (width, height), "mediapipe", mesh)

