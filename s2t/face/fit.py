@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 from scipy.optimize import least_squares
+from threadpoolctl import threadpool_limits
 
 from s2t.face.camera import Camera
 from s2t.face.contours import closest_on_polyline, model_curves
@@ -196,6 +197,11 @@ class _Problem:
         return FaceFit(pose, identity, expression, self.camera, rms, errors, contour_rms_px)
 
 
+# The fits solve small systems: BLAS threads only add overhead there, and with other jobs on a
+# few cores they slow each fit down tenfold and more (measured: 0.1 s -> 2-15 s on 2 busy cores).
+_single_threaded = threadpool_limits.wrap(limits=1)
+
+
 def _check_points(points2d: np.ndarray) -> np.ndarray:
     points = np.asarray(points2d, dtype=np.float64)
     if points.shape != (68, 2) or not np.all(np.isfinite(points)):
@@ -203,6 +209,7 @@ def _check_points(points2d: np.ndarray) -> np.ndarray:
     return points
 
 
+@_single_threaded
 def fit_landmarks(
     model: FaceModel,
     points2d: np.ndarray,
@@ -275,6 +282,7 @@ def _contour_targets(model: FaceModel, problem: _Problem, params: np.ndarray, co
     return _Targets.stack(*parts), np.concatenate(distances)
 
 
+@_single_threaded
 def fit_contours(
     model: FaceModel,
     points2d: np.ndarray,
