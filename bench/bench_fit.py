@@ -10,12 +10,12 @@ Measures, with the embedded rig:
   eyes and teeth; the truth is the rig itself): each detector's error and its fit's error
   against the true 68 landmarks and the true inner-lip, eyelid and jaw curves;
 - **photos** (the astronaut at 1/2, 1 and 2 times its size, turned by -20 and +20 degrees,
-  with glasses drawn on; matplotlib's Grace Hopper portrait): each fit's landmark RMS against
+  with glasses drawn on; matplotlib's Grace Hopper portrait, who wears glasses): each fit's landmark RMS against
   its own detector's 68 points, and both fits measured against MediaPipe's contours.
 
-Prints markdown tables and writes the overlay figure: the astronaut fitted through MediaPipe
-(whole photo), then the face at 4x fitted through dlib and through MediaPipe. Without
-MediaPipe installed, only the dlib columns are filled.
+Prints markdown tables and writes the overlay figure: the astronaut (top) and Grace Hopper
+(bottom) fitted through MediaPipe (whole photo), then the face zoomed, fitted through dlib and
+through MediaPipe. Without MediaPipe installed, only the dlib columns and panels are filled.
 """
 
 from __future__ import annotations
@@ -222,11 +222,16 @@ def scaled(image: np.ndarray, factor: float) -> np.ndarray:
     return np.asarray(Image.fromarray(image).resize((round(width * factor), round(height * factor)), Image.Resampling.LANCZOS))
 
 
+def grace_hopper() -> np.ndarray:
+    """Matplotlib's sample portrait (512x600, glasses), cropped to its top 512x512."""
+    with matplotlib.cbook.get_sample_data("grace_hopper.jpg") as file:
+        return np.asarray(Image.open(file).convert("RGB"))[:512]
+
+
 def photo_cases(model: FaceModel) -> list[str]:
     """Rows of the photo table: each fit against its own 68 points and against MediaPipe's contours."""
     astronaut = data.astronaut()
-    with matplotlib.cbook.get_sample_data("grace_hopper.jpg") as file:
-        hopper = np.asarray(Image.open(file).convert("RGB"))
+    hopper = grace_hopper()
     photos = {
         "astronaut 512": astronaut,
         "astronaut at 1/2 (256)": scaled(astronaut, 0.5),
@@ -234,7 +239,7 @@ def photo_cases(model: FaceModel) -> list[str]:
         "astronaut turned -20 deg": turned(astronaut, -20),
         "astronaut turned +20 deg": turned(astronaut, 20),
         "astronaut with drawn glasses": glasses(astronaut, detect_landmarks(astronaut).points),
-        "Grace Hopper (matplotlib sample)": hopper,
+        "Grace Hopper, glasses (matplotlib sample)": hopper,
     }
     rows = []
     for name, image in photos.items():
@@ -350,14 +355,20 @@ def main() -> None:
         top = ", ".join(f"{model.expression_names[i]} {fit.expression[i]:.2f}" for i in np.argsort(-fit.expression)[:5])
         print(f"astronaut, {name}: pitch/yaw/roll {angles} deg; strongest: {top}")
 
-    best = "mediapipe" if "mediapipe" in fits else "dlib"
-    box = found["dlib"].box
-    panels = [caption(render_fit_overlay(image, model, fits[best], found[best]), f"{best} fit")]
-    for name in fits:
-        face = Image.fromarray(zoomed_overlay(image, model, fits[name], found[name], box))
-        panels.append(caption(np.asarray(face.resize((height, height), Image.Resampling.LANCZOS)), f"{name}: face at 4x"))
+    rows = []
+    for photo, zoom in ((image, 4), (grace_hopper(), 2)):
+        found = detections(photo)
+        found = {name: marks for name, marks in found.items() if marks is not None}
+        camera = Camera.for_image(photo.shape[1], photo.shape[0])
+        fitted = {name: fit_face(model, marks, camera) for name, marks in found.items()}
+        best = "mediapipe" if "mediapipe" in fitted else "dlib"
+        panels = [caption(render_fit_overlay(photo, model, fitted[best], found[best]), f"{best} fit")]
+        for name in fitted:
+            face = Image.fromarray(zoomed_overlay(photo, model, fitted[name], found[name], found["dlib"].box, zoom))
+            panels.append(caption(np.asarray(face.resize((512, 512), Image.Resampling.LANCZOS)), f"{name}: face at {zoom}x"))
+        rows.append(np.hstack(panels))
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(np.hstack(panels)).save(args.out)
+    Image.fromarray(np.vstack(rows)).save(args.out)
     print(f"wrote {args.out}")
 
 
