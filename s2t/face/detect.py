@@ -226,12 +226,13 @@ def detect_landmarks(
 def detect_face(image: str | Path | np.ndarray, *, min_face_px: float = 40.0) -> Landmarks68:
     """The (largest) face's landmarks: MediaPipe's mesh where MediaPipe is installed and finds a
     face, else dlib's 68 points (:func:`detect_landmarks`, whose errors it raises). Says once
-    per process, on stderr, when MediaPipe is missing or broken."""
+    per process, on stderr, when MediaPipe is missing or broken and dlib found the face."""
     name = repr(str(image)) if isinstance(image, (str, Path)) else "the image"
     rgb = load_image(image)
     if mediapipe_mesh.mediapipe_unavailable():
-        mediapipe_mesh.note_fallback_once()
-        return detect_landmarks(rgb, min_face_px=min_face_px)
+        found = detect_landmarks(rgb, min_face_px=min_face_px)
+        mediapipe_mesh.note_fallback_once()  # after detection: bad input stays one error line
+        return found
     meshes = mediapipe_mesh.detect_meshes(rgb)
     if not meshes:
         return detect_landmarks(rgb, min_face_px=min_face_px)  # dlib finds faces MediaPipe misses (and says why not)

@@ -101,11 +101,12 @@ def test_broken_mediapipe_is_named(monkeypatch):
 
 
 @pytest.mark.parametrize("blocked", [False, True])
-def test_bad_input_errors_are_unchanged(request, blocked, tmp_path):
+def test_bad_input_errors_are_unchanged(request, blocked, tmp_path, capsys):
     if blocked:
         request.getfixturevalue("mediapipe_blocked")
     with pytest.raises(FaceImageError, match="no face found"):
         detect_face(np.full((200, 200, 3), 128, np.uint8))
+    assert capsys.readouterr().err == ""  # the error is the one line; no note before it
     small = np.asarray(Image.fromarray(data.astronaut()).resize((96, 96)))
     tiny = np.full((400, 400, 3), 128, np.uint8)
     tiny[150:246, 150:246] = small  # a face about 20 px wide
