@@ -1,4 +1,9 @@
-"""Fit the face model to 68 2D landmarks: head pose, identity and expression.
+"""Fit the face model to 2D landmarks: head pose, identity and expression.
+
+Two fits share one solver: :func:`fit_landmarks` to the 68 iBUG points (dlib's), and
+:func:`fit_contours` to the 68 points plus detected contours (MediaPipe's inner lips, lids,
+jaw line and irises), each contour point matched to the closest point of the model's curve
+(:mod:`s2t.face.contours`). :func:`fit_face` picks the one a detection allows.
 
 The fit minimises the 2D reprojection error of the model's landmarks (moved by
 :func:`apply_pose`, projected by :class:`Camera`) with ``scipy.optimize.least_squares``,
@@ -12,7 +17,7 @@ The jaw line (iBUG points 0-16) is weighted down by ``jaw_weight``: those points
 face's silhouette, which slides over the mesh as the head turns, so no fixed vertex
 corresponds to them once there is yaw.
 
-The fit runs in stages, each starting where the previous one stopped: a closed-form
+The 68-point fit runs in stages, each starting where the previous one stopped: a closed-form
 scaled-orthographic alignment of the neutral-expression landmarks, then pose only, then pose +
 identity, then everything. Solving for everything at once from a poor pose lets identity
 and expression absorb pose errors.
