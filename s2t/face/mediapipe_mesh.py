@@ -105,8 +105,8 @@ def note_fallback_once() -> None:
     reason = mediapipe_unavailable()
     if reason and not _noted:
         _noted = True
-        print(f"note: {reason}; fitting dlib's 68 landmarks (pip install --no-deps mediapipe==0.10.14 "
-              "for the 478-point mesh)", file=sys.stderr)
+        print(f"note: {reason}; fitting dlib's 68 landmarks (for the 478-point mesh: the [mediapipe] extra, "
+              "then pip install --no-deps mediapipe==0.10.14; see docs/face-model.md)", file=sys.stderr)
 
 
 @contextmanager
