@@ -224,9 +224,14 @@ def detect_landmarks(
 
 
 def detect_face(image: str | Path | np.ndarray, *, min_face_px: float = 40.0) -> Landmarks68:
-    """The (largest) face's landmarks: MediaPipe's mesh where MediaPipe is installed and finds a
-    face, else dlib's 68 points (:func:`detect_landmarks`, whose errors it raises). Says once
-    per process, on stderr, when MediaPipe is missing or broken and dlib found the face."""
+    """The (largest) face's landmarks: MediaPipe's mesh where MediaPipe is installed and finds
+    the face, else dlib's 68 points (:func:`detect_landmarks`, whose errors it raises).
+
+    MediaPipe's short-range detector looks at the whole image shrunk to 128 px, so it misses
+    faces that fill little of a wide or group photo; then dlib finds the face and MediaPipe's
+    mesh is taken on a crop around dlib's box (``num_faces`` is dlib's count then). Says once
+    per process, on stderr, when MediaPipe is missing or broken and dlib found the face.
+    """
     name = repr(str(image)) if isinstance(image, (str, Path)) else "the image"
     rgb = load_image(image)
     if mediapipe_mesh.mediapipe_unavailable():
@@ -234,8 +239,12 @@ def detect_face(image: str | Path | np.ndarray, *, min_face_px: float = 40.0) ->
         mediapipe_mesh.note_fallback_once()  # after detection: bad input stays one error line
         return found
     meshes = mediapipe_mesh.detect_meshes(rgb)
+    num_faces = len(meshes)
     if not meshes:
-        return detect_landmarks(rgb, min_face_px=min_face_px)  # dlib finds faces MediaPipe misses (and says why not)
+        found = detect_landmarks(rgb, min_face_px=min_face_px)  # raises when dlib finds none either
+        meshes, num_faces = _meshes_around(rgb, found.box), found.num_faces
+        if not meshes:
+            return found
     mesh = max(meshes, key=lambda m: np.ptp(m[:, 0]) * np.ptp(m[:, 1]))
     box = (float(mesh[:, 0].min()), float(mesh[:, 1].min()), float(mesh[:, 0].max()), float(mesh[:, 1].max()))
     if box[2] - box[0] < min_face_px:
@@ -245,4 +254,13 @@ def detect_face(image: str | Path | np.ndarray, *, min_face_px: float = 40.0) ->
         )
     height, width = rgb.shape[:2]
     points = mediapipe_mesh.ibug68_from_mesh(mesh)
-    return Landmarks68(points, box, float("nan"), len(meshes), (width, height), "mediapipe", mesh)
+    return Landmarks68(points, box, float("nan"), num_faces, (width, height), "mediapipe", mesh)
+
+
+def _meshes_around(rgb: np.ndarray, box: tuple[float, float, float, float], margin: float = 0.8) -> list[np.ndarray]:
+    """MediaPipe's meshes in a crop reaching ``margin`` face widths around ``box``, in full-image pixels."""
+    height, width = rgb.shape[:2]
+    pad = margin * (box[2] - box[0])
+    left, top = max(0, int(box[0] - pad)), max(0, int(box[1] - pad))
+    right, bottom = min(width, int(np.ceil(box[2] + pad))), min(height, int(np.ceil(box[3] + pad)))
+    return [mesh + [left, top] for mesh in mediapipe_mesh.detect_meshes(rgb[top:bottom, left:right])]

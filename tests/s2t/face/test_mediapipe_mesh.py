@@ -60,6 +60,19 @@ def test_mediapipe_finds_478_points_on_the_astronaut():
 
 
 @needs_mediapipe
+def test_a_face_small_in_a_wide_photo_gets_the_mesh_from_a_crop():
+    astronaut = data.astronaut()
+    alone = detect_face(astronaut)
+    small = np.asarray(Image.fromarray(astronaut).resize((384, 384), Image.Resampling.LANCZOS))
+    wide = np.full((512, 900, 3), 128, np.uint8)
+    wide[:, :512], wide[64:448, 512:896] = astronaut, small  # MediaPipe alone finds neither face here
+    found = detect_face(wide)
+    assert found.detector == "mediapipe" and found.num_faces == 2  # dlib's count of the faces
+    assert found.box[2] < 512  # the larger face
+    assert np.abs(found.mesh - alone.mesh).max() < 4.0
+
+
+@needs_mediapipe
 def test_photo_fit_uses_the_contours():
     rig = pytest.importorskip("s2t.face.rig").build_rig()
     fit, found = fit_photo(rig, data.astronaut())
