@@ -17,7 +17,9 @@ every request is checked by the same ``prepare`` before anything reaches Ray.
   (``max_task_retries``); Ray's streaming generators skip the frames already delivered, so
   the job ends with the same frames. A cancel cancels every chunk of the job in flight.
 - A Ray cluster that cannot be reached any more fails the job with ``engine_unavailable``;
-  the front door, on its own thread, keeps answering.
+  the front door, on its own thread, keeps answering. Ray's driver would end the whole
+  process a minute after losing the head (``gcs_rpc_server_reconnect_timeout_s``); the backend
+  must outlive its cluster, so that limit is lifted and the engine watches the head itself.
 
 Frames are PNG-compressed on the actors (the work spreads with them), so only compressed
 frames cross the network.
@@ -27,8 +29,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import tempfile
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -40,6 +44,8 @@ from backend.protocol import ENGINE_UNAVAILABLE, INTERNAL, PROGRESS, Message
 
 RESTARTS = 4
 """How often Ray restarts a dead actor, and retries the chunk it was running, before the job fails."""
+HEAD_CHECK_SECONDS = 1.0
+"""How often, at most, a waiting dispatcher checks that the Ray head still accepts connections."""
 
 
 class EngineError(Exception):
@@ -104,6 +110,7 @@ class RayEngine:
 
     def __init__(self, options: RayOptions, kinds: dict[str, JobKind]):
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # Ray would otherwise report usage over the network
+        os.environ.setdefault("RAY_gcs_rpc_server_reconnect_timeout_s", str(365 * 86400))  # see the module's notes
         try:
             import ray
         except ImportError:
@@ -112,9 +119,9 @@ class RayEngine:
         self._started_ray = not ray.is_initialized()
         if self._started_ray:
             try:
-                if options.address is None:
-                    ray.init(num_cpus=options.num_cpus, include_dashboard=False, configure_logging=False,
-                             _node_ip_address="127.0.0.1")
+                if options.address is None:  # a new Ray of our own, never one found running here
+                    ray.init(address="local", num_cpus=options.num_cpus, include_dashboard=False,
+                             configure_logging=False, _node_ip_address="127.0.0.1")
                 else:
                     ray.init(address=options.address, configure_logging=False)
             except (ConnectionError, RuntimeError, ValueError) as exc:
@@ -126,6 +133,8 @@ class RayEngine:
             raise
         self._load = [0] * len(self.actors)  # chunks in flight per actor
         self._lock = threading.Lock()
+        host, _, port = ray.get_runtime_context().gcs_address.rpartition(":")
+        self._head, self._head_checked, self._head_up = (host, int(port)), 0.0, True
 
     @property
     def dispatchers(self) -> int:
@@ -157,11 +166,30 @@ class RayEngine:
                 for name, kind in kinds.items()}
 
     def close(self) -> None:
-        """Stop the actors, and Ray itself if this engine started it."""
+        """Stop the actors, and Ray itself if this engine started it (not a lost cluster: it would hang)."""
+        if not self.head_reachable(force=True):
+            return
         for handle in getattr(self, "actors", []):
             self.ray.kill(handle, no_restart=True)
         if self._started_ray:
             self.ray.shutdown()
+
+    def head_reachable(self, force: bool = False) -> bool:
+        """Whether the Ray head (its GCS port) still accepts connections; once lost, it stays lost
+        for this engine: Ray's driver does not reconnect, so restart the backend."""
+        if not hasattr(self, "_head"):
+            return True  # still starting
+        if self._head_up and (force or time.monotonic() - self._head_checked > HEAD_CHECK_SECONDS):
+            try:
+                socket.create_connection(self._head, timeout=2.0).close()
+            except OSError:
+                self._head_up = False
+            self._head_checked = time.monotonic()
+        return self._head_up
+
+    def _unavailable(self, why: str) -> JobError:
+        return JobError(ENGINE_UNAVAILABLE, f"the Ray cluster ({self.options.address or 'local'}) {why}; "
+                                            "the backend needs a restart once it is back")
 
     # -- dispatching ------------------------------------------------------------------------------
 
@@ -182,6 +210,8 @@ class RayEngine:
             else [job_input]
         in_flight: deque[tuple[int, object]] = deque()  # (actor index, streaming generator), in chunk order
         submitted = 0
+        if not self.head_reachable(force=True):
+            raise self._unavailable(f"cannot be reached at {':'.join(map(str, self._head))}")
         try:
             inputs = ray.put({name: (path.suffix, path.read_bytes()) for name, path in ctx.inputs.items()})
             for number in range(len(chunks)):
@@ -204,14 +234,11 @@ class RayEngine:
         except ray.exceptions.RayActorError as exc:
             raise JobError(INTERNAL, f"a Ray actor running this job died {RESTARTS + 1} times: {exc}") from None
         except (ConnectionError, ray.exceptions.RaySystemError, ray.exceptions.RpcError) as exc:
-            raise JobError(ENGINE_UNAVAILABLE, f"the Ray cluster ({self.options.address or 'local'}) cannot be "
-                                               f"reached: {type(exc).__name__}: {exc}") from None
+            raise self._unavailable(f"cannot be reached: {type(exc).__name__}: {exc}") from None
         finally:
             for index, stream in in_flight:  # cancelled, failed or closed early: stop every chunk still running
-                try:
+                if self._head_up:  # (a lost cluster runs nothing any more, and would not answer)
                     ray.cancel(stream)
-                except Exception:  # the cluster is gone; nothing is running there any more
-                    pass
                 self._release(index)
 
     def _stream(self, stream, ctx: JobContext) -> Iterator[Message]:
@@ -224,6 +251,8 @@ class RayEngine:
                 yield progress("cancelling")
                 return
             if not ready:
+                if not self.head_reachable():
+                    raise self._unavailable(f"stopped answering at {':'.join(map(str, self._head))} during the job")
                 continue
             try:
                 ref = next(stream)

@@ -4,6 +4,7 @@ seconds), through real loopback sockets."""
 
 import os
 import signal
+import socket
 import time
 
 import pytest
@@ -26,7 +27,7 @@ CHUNK = 4
 def local_ray():
     """A Ray on this machine for the session, without dashboard or usage reports; shut down at the end."""
     os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
-    ray.init(num_cpus=2, include_dashboard=False, configure_logging=False, log_to_driver=False,
+    ray.init(address="local", num_cpus=2, include_dashboard=False, configure_logging=False, log_to_driver=False,
              _node_ip_address="127.0.0.1")
     yield
     ray.shutdown()
@@ -136,3 +137,18 @@ def test_cancel_stops_every_chunk_of_the_job(ray_server, client):
 def test_cuda_on_a_ray_cluster_without_gpus_is_a_clear_error_at_start(local_ray):
     with pytest.raises(EngineError, match="no GPUs"):
         RayEngine(RayOptions(device="cuda"), default_kinds())
+
+
+def test_a_lost_ray_head_fails_jobs_with_engine_unavailable_and_the_front_door_answers(ray_server, client):
+    engine = ray_server.engine
+    head = engine._head
+    with socket.socket() as closed:  # a port nothing listens on: the head as a dead cluster shows it
+        closed.bind(("127.0.0.1", 0))
+        engine._head, engine._head_checked = closed.getsockname(), 0.0
+    try:
+        job = client.wait(client.submit_render(talking_sequence(4), size=48), timeout=10)
+        assert job.state == "failed" and job.error.code == "engine_unavailable"
+        assert "cannot be reached" in job.error.message
+        assert client.status()["server"]["running"] == 0  # the front door keeps answering
+    finally:
+        engine._head, engine._head_up = head, True
