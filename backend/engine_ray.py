@@ -21,8 +21,9 @@ every request is checked by the same ``prepare`` before anything reaches Ray.
   process a minute after losing the head (``gcs_rpc_server_reconnect_timeout_s``); the backend
   must outlive its cluster, so that limit is lifted and the engine watches the head itself.
 
-Frames are PNG-compressed on the actors (the work spreads with them), so only compressed
-frames cross the network.
+Frames are PNG-compressed on the actors, by a few threads beside the renderer as the worker
+threads do it (a GPU draws a 1024 px frame faster than one core compresses it), so the work
+spreads with the actors and only compressed frames cross the network.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -44,6 +46,8 @@ from backend.protocol import ENGINE_UNAVAILABLE, INTERNAL, PROGRESS, Message
 
 RESTARTS = 4
 """How often Ray restarts a dead actor, and retries the chunk it was running, before the job fails."""
+ENCODERS = 4
+"""PNG encoder threads per actor; up to twice as many frames wait for them, in order."""
 HEAD_CHECK_SECONDS = 1.0
 """How often, at most, a waiting dispatcher checks that the Ray head still accepts connections."""
 
@@ -74,6 +78,7 @@ class JobActor:
 
     def __init__(self, kinds: dict[str, JobKind], device: str):
         self.kinds, self.device = kinds, device
+        self.encoders = ThreadPoolExecutor(ENCODERS, thread_name_prefix="s2t-encode")
         self.scratch = Path(tempfile.mkdtemp(prefix="s2t-ray-actor-"))
         self.chunks_started = self.frames = 0
         self.busy = False
@@ -91,11 +96,16 @@ class JobActor:
                 paths[name] = folder / f"{name}{suffix}"
                 paths[name].write_bytes(data)
             context = JobContext(job_id, paths, self.device, threading.Event())
+            encoding: deque = deque()  # messages being compressed, in order
             for message in self.kinds[kind].run(job_input, context):
                 if ray.get_runtime_context().is_canceled():
                     return
                 self.frames += message.type == "frame"
-                yield encode_frame(message)
+                encoding.append(self.encoders.submit(encode_frame, message))
+                while len(encoding) > 2 * ENCODERS or (encoding and encoding[0].done()):
+                    yield encoding.popleft().result()
+            while encoding:
+                yield encoding.popleft().result()
         finally:
             shutil.rmtree(folder, ignore_errors=True)
             self.busy = False
@@ -208,6 +218,7 @@ class RayEngine:
         ray = self.ray
         chunks = render_chunks(job_input, self.options.chunk_frames) if isinstance(job_input, RenderInput) \
             else [job_input]
+        total = len(job_input.frames) if isinstance(job_input, RenderInput) else 0
         in_flight: deque[tuple[int, object]] = deque()  # (actor index, streaming generator), in chunk order
         submitted = 0
         if not self.head_reachable(force=True):
@@ -223,8 +234,10 @@ class RayEngine:
                     submitted += 1
                 index, stream = in_flight[0]
                 for message in self._stream(stream, ctx):
-                    if message.type != PROGRESS or number == 0:  # the other chunks repeat the first one's stages
+                    if message.type != PROGRESS:
                         yield message
+                    elif number == 0:  # the first chunk's stages stand for the job's (the others repeat them)
+                        yield replace(message, content={**message.content, "total": total})
                 in_flight.popleft()
                 self._release(index)
         except ray.exceptions.RayTaskError as exc:  # the job's own error, raised on the actor

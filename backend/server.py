@@ -112,8 +112,9 @@ class Server:
                 self.context.term()
                 raise
             self.kinds = self.engine.wrap(self.kinds)
-        self.workers = WorkerPool(self.context, events_endpoint, self.store,
-                                  config.workers if self.engine is None else self.engine.dispatchers, config.device)
+        # with Ray, the pool's threads only dispatch to the actors (its job manifests say device "ray:k")
+        count, device = (config.workers, config.device) if self.engine is None else (self.engine.dispatchers, "ray")
+        self.workers = WorkerPool(self.context, events_endpoint, self.store, count, device)
         self._live: dict[str, LiveJob] = {}
         self._clients: dict[bytes, float] = {}
         self._stop = threading.Event()
