@@ -5,16 +5,18 @@ seconds), through real loopback sockets."""
 import os
 import signal
 import socket
+import sys
 import time
 
+import numpy as np
 import pytest
 
 ray = pytest.importorskip("ray", reason='the Ray engine needs Ray: pip install -e ".[ray]"')
 
 from backend.client import BackendError, Client  # noqa: E402
 from backend.engine_ray import EngineError, RayEngine, RayOptions  # noqa: E402
-from backend.jobs import default_kinds  # noqa: E402
-from backend.server import Server, ServerConfig  # noqa: E402
+from backend.jobs import default_kinds, face_model  # noqa: E402
+from backend.server import Server, ServerConfig, main  # noqa: E402
 from synthetic_jobs import talking_sequence  # noqa: E402
 
 pytestmark = pytest.mark.slow  # a local Ray cluster: about 10 s to start on two cores, paid once
@@ -134,9 +136,25 @@ def test_cancel_stops_every_chunk_of_the_job(ray_server, client):
     assert sum(a["chunks_started"] - b["chunks_started"] for a, b in zip(after, before)) == 2
 
 
-def test_cuda_on_a_ray_cluster_without_gpus_is_a_clear_error_at_start(local_ray):
+def test_other_job_kinds_run_whole_on_an_actor(client):
+    job = client.wait(client.submit_rig(), timeout=60)
+    assert job.state == "finished", job.error
+    rig = next(m for m in job.messages if m.type == "rig")
+    assert np.array_equal(rig.buffers["vertices"], face_model().vertices.astype(np.float32))
+
+
+def test_cuda_on_a_ray_cluster_without_gpus_is_a_clear_error_at_start(local_ray, tmp_path, capsys):
     with pytest.raises(EngineError, match="no GPUs"):
         RayEngine(RayOptions(device="cuda"), default_kinds())
+    code = main(["--bind", "tcp://127.0.0.1:*", "--jobs-dir", str(tmp_path), "--engine", "ray", "--device", "cuda"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("s2t-backend: --engine ray: --device cuda was asked") and "no GPUs" in err
+
+
+def test_without_ray_the_engine_says_how_to_install_it(monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray -> ImportError
+    with pytest.raises(EngineError, match=r'pip install -e "\.\[ray\]"'):
+        RayEngine(RayOptions(), default_kinds())
 
 
 def test_a_lost_ray_head_fails_jobs_with_engine_unavailable_and_the_front_door_answers(ray_server, client):
