@@ -42,7 +42,7 @@ from functools import partial
 from pathlib import Path
 
 from backend.jobs import JobContext, JobError, JobKind, RenderInput, encode_frame, face_model, progress, render_chunks
-from backend.protocol import ENGINE_UNAVAILABLE, INTERNAL, PROGRESS, Message
+from backend.protocol import ENGINE_UNAVAILABLE, FRAME, INTERNAL, PROGRESS, Message
 
 RESTARTS = 4
 """How often Ray restarts a dead actor, and retries the chunk it was running, before the job fails."""
@@ -84,8 +84,10 @@ class JobActor:
         self.busy = False
         face_model()  # every job kind needs the rig: build it once, now
 
-    def run(self, job_id: str, kind: str, job_input: object, inputs: dict[str, bytes]) -> Iterator[Message]:
-        """Yield the job's outputs, frames PNG-compressed here; stops early when Ray cancels it."""
+    def run(self, job_id: str, kind: str, job_input: object,
+            inputs: dict[str, tuple[str, bytes]]) -> Iterator[Message]:
+        """Yield the job's outputs, frames PNG-compressed here; stops early when Ray cancels it.
+        ``inputs`` maps each input's name to its file suffix and bytes."""
         import ray
 
         self.busy, self.chunks_started = True, self.chunks_started + 1
@@ -100,7 +102,7 @@ class JobActor:
             for message in self.kinds[kind].run(job_input, context):
                 if ray.get_runtime_context().is_canceled():
                     return
-                self.frames += message.type == "frame"
+                self.frames += message.type == FRAME
                 encoding.append(self.encoders.submit(encode_frame, message))
                 while len(encoding) > 2 * ENCODERS or (encoding and encoding[0].done()):
                     yield encoding.popleft().result()
@@ -143,8 +145,14 @@ class RayEngine:
             raise
         self._load = [0] * len(self.actors)  # chunks in flight per actor
         self._lock = threading.Lock()
-        host, _, port = ray.get_runtime_context().gcs_address.rpartition(":")
+        host, _, port = self._head_address().rpartition(":")
         self._head, self._head_checked, self._head_up = (host, int(port)), 0.0, True
+
+    def _head_address(self) -> str:
+        """``host:port`` to watch: the GCS, or with Ray Client the client server this process talks to."""
+        if (self.options.address or "").startswith("ray://"):
+            return self.options.address.removeprefix("ray://")
+        return self.ray.get_runtime_context().gcs_address
 
     @property
     def dispatchers(self) -> int:
