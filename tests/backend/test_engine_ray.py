@@ -124,9 +124,10 @@ def test_cancel_stops_every_chunk_of_the_job(ray_server, client):
     engine = ray_server.engine
     before = _idle(engine)
     job = client.submit_render(talking_sequence(400), size=48)
-    while not _frames(job):
+    deadline = time.monotonic() + 10
+    while not (_frames(job) and all(stats["busy"] for stats in engine.stats())):  # a chunk of the job on each actor
+        assert time.monotonic() < deadline, engine.stats()
         client.poll(0.05)
-    assert all(stats["busy"] for stats in engine.stats())  # a chunk of the job on each actor
     client.cancel(job)
     client.wait(job, timeout=10)
     assert job.state == "cancelled"
