@@ -245,7 +245,7 @@ class RayEngine:
                     if message.type != PROGRESS:
                         yield message
                     elif number == 0:  # the first chunk's stages stand for the job's (the others repeat them)
-                        yield replace(message, content={**message.content, "total": total})
+                        yield replace(message, content={**message.content, "total": total}) if total else message
                 in_flight.popleft()
                 self._release(index)
         except ray.exceptions.RayTaskError as exc:  # the job's own error, raised on the actor
