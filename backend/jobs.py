@@ -183,8 +183,8 @@ def encode_frame(message: Message) -> Message:
     OpenCV encodes in one call without the GIL, so several frames compress in parallel beside
     the renderer (PIL's encoder takes the GIL back for every 64 KiB).
     """
-    if message.type != FRAME or message.content["encoding"] != "png":
-        return message
+    if message.type != FRAME or message.content["encoding"] != "png" or isinstance(message.buffers["image"], bytes):
+        return message  # not a PNG frame, or one compressed already (by a Ray actor)
     bgr = cv2.cvtColor(message.buffers["image"], cv2.COLOR_RGB2BGR)
     ok, png = cv2.imencode(".png", bgr, PNG_OPTIONS)
     if not ok:
@@ -403,6 +403,13 @@ def prepare_render(params: dict, buffers: dict, style_a: Path | None = None) -> 
                       _choice(params, "encoding", ("png", "raw"), "png"), renderer, art_preset, float(strength))
     info = {"renderer": renderer, "renderer_note": RENDERERS[renderer][0], "frames": len(job.frames), "size": job.size}
     return job, info
+
+
+def render_chunks(job: RenderInput, frames: int) -> list[RenderInput]:
+    """The render as consecutive jobs of at most ``frames`` frames each (the Ray engine runs them on
+    several actors). Their frames are the whole job's: every renderer draws a frame from the whole
+    sequence, never from the frames it drew before."""
+    return [replace(job, frames=job.frames[start:start + frames]) for start in range(0, len(job.frames), frames)]
 
 
 def run_render(job: RenderInput, ctx: JobContext, style_a: Path | None = None) -> Iterator[Message]:

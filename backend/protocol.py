@@ -77,8 +77,9 @@ UNKNOWN_JOB = "unknown_job"            # no job with that id
 BUSY = "busy"                          # the job queue is full
 INTERRUPTED = "interrupted"            # the backend stopped before the job finished
 INTERNAL = "internal"                  # a bug in the backend; the message says what failed
+ENGINE_UNAVAILABLE = "engine_unavailable"  # the backend's Ray cluster cannot be reached (s2t-backend --engine ray)
 ERROR_CODES = (BAD_MESSAGE, TOO_LARGE, VERSION_MISMATCH, UNKNOWN_TYPE, BAD_INPUT, NOT_AVAILABLE,
-               UNKNOWN_JOB, BUSY, INTERRUPTED, INTERNAL)  # fmt: skip
+               UNKNOWN_JOB, BUSY, INTERRUPTED, INTERNAL, ENGINE_UNAVAILABLE)  # fmt: skip
 
 ARRAY_DTYPES = ("|u1", "|i1", "<u2", "<i2", "<i4", "<i8", "<f2", "<f4", "<f8", "|b1")
 """The dtypes an array buffer may have: plain little-endian numbers, never objects."""

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import zmq
 
+from backend.engine_ray import EngineError, RayEngine, RayOptions
 from backend.jobs import JobError, JobKind, default_kinds, face_model
 from backend.protocol import (BAD_INPUT, BUSY, CANCEL_REPLY, CANCEL_REQUEST, DEFAULT_ENDPOINT, FETCH_REPLY,
                               FETCH_REQUEST, FINAL_TYPES, FRAME, HEARTBEAT, HELLO_REPLY, HELLO_REQUEST, INTERNAL,
@@ -65,6 +66,9 @@ class ServerConfig:
     style_e: str = "default"
     style_a: Path | None = None  # folder of the neural Style-A renderer; None: the CPU renderer only
     keep_days: float = 7.0  # finished job folders older than this are deleted (at start, then hourly)
+    engine: str = "threads"  # "threads": worker threads here; "ray": Ray actors, ``workers`` of them (engine_ray)
+    ray_address: str | None = None  # None: a Ray on this machine; "auto" or "ray://head:10001": a cluster
+    ray_chunk_frames: int = 25  # the Ray engine renders long takes in chunks of this many frames
 
 
 class Server:
@@ -98,7 +102,19 @@ class Server:
             self._close_sockets()
             self.context.term()
             raise
-        self.workers = WorkerPool(self.context, events_endpoint, self.store, config.workers, config.device)
+        self.engine = None
+        if config.engine == "ray":  # same checks and job folders; the jobs' work runs on Ray actors
+            try:
+                self.engine = RayEngine(RayOptions(config.ray_address, config.workers, config.device,
+                                                   config.ray_chunk_frames), self.kinds)
+            except BaseException:
+                self._close_sockets()
+                self.context.term()
+                raise
+            self.kinds = self.engine.wrap(self.kinds)
+        # with Ray, the pool's threads only dispatch to the actors (its job manifests say device "ray:k")
+        count, device = (config.workers, config.device) if self.engine is None else (self.engine.dispatchers, "ray")
+        self.workers = WorkerPool(self.context, events_endpoint, self.store, count, device)
         self._live: dict[str, LiveJob] = {}
         self._clients: dict[bytes, float] = {}
         self._stop = threading.Event()
@@ -159,6 +175,8 @@ class Server:
                     break
         finally:
             self.workers.close()
+            if self.engine is not None:
+                self.engine.close()
             self._close_sockets()
             if not self.workers.alive():
                 self.context.term()
@@ -388,6 +406,12 @@ def _serve_parser() -> argparse.ArgumentParser:
     parser.add_argument("--keep-days", type=float, default=7.0,
                         help="delete finished job folders older than this many days (default 7)")
     parser.add_argument("--preload", action="store_true", help="build the face rig before serving")
+    parser.add_argument("--engine", choices=("threads", "ray"), default="threads",
+                        help="run jobs on worker threads here (default), or on Ray actors (--workers of them; "
+                             "see docs/scale-out.md)")
+    parser.add_argument("--ray-address", help="with --engine ray: `auto` (the cluster of `ray start` here) or "
+                        "ray://head:10001 (default: start a Ray on this machine)")
+    parser.add_argument("--chunk-frames", type=int, default=25, help="with --engine ray: frames per render chunk")
     return parser
 
 
@@ -412,6 +436,7 @@ def main(argv: list[str] | None = None) -> int:
         heartbeat_interval=args.heartbeat, client_timeout=args.client_timeout, max_queued=args.max_queued,
         limits=Limits(max_buffer_bytes=int(args.max_frame_mb * (1 << 20))), curve_keys=args.curve_keys,
         style_e=args.style_e, style_a=args.style_a, keep_days=args.keep_days,
+        engine=args.engine, ray_address=args.ray_address, ray_chunk_frames=max(1, args.chunk_frames),
     )  # fmt: skip
     try:
         server = Server(config)
@@ -420,6 +445,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except FileNotFoundError as exc:
         print(f"s2t-backend: --style-a: {exc}", file=sys.stderr)
+        return 2
+    except EngineError as exc:
+        print(f"s2t-backend: --engine ray: {exc}", file=sys.stderr)
         return 2
     if args.preload:
         face_model()

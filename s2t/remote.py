@@ -108,12 +108,15 @@ def remote_render(client: Client, seq: CoeffSequence, photo: bytes, out: Path, *
 def generate_remote(endpoint: str, image: str | Path, out: Path, *, audio: str | None = None,
                     emotion: str | None = None, coeffs: CoeffSequence | None = None, art: str | None = None,
                     art_strength: float = 1.0, size: int = 512, seed: int = 0, emotion_strength: float = 1.0,
-                    curve_keys: str | Path | None = None, renderer: str = "auto") -> Path:
-    """The whole ``s2t generate`` job on a backend; returns the MP4 written."""
+                    curve_keys: str | Path | None = None, renderer: str = "auto",
+                    progress: Callable[[int, int], None] | None = None,
+                    log: Callable[[str], None] | None = None) -> Path:
+    """The whole ``s2t generate`` job on a backend; returns the MP4 written. Rendering shows a
+    progress bar unless ``progress(done, total)`` is given; ``log`` takes the status lines."""
     from tqdm import tqdm
 
     photo = _read(image, "photo")
-    log = lambda text: print(f"backend: {text}", file=sys.stderr)  # noqa: E731
+    log = log or (lambda text: print(f"backend: {text}", file=sys.stderr))
     try:
         client = Client(endpoint, curve_keys=curve_keys, name="s2t-cli")
     except OSError as exc:
@@ -131,6 +134,9 @@ def generate_remote(endpoint: str, image: str | Path, out: Path, *, audio: str |
                 coeffs = remote_coefficients(client, audio, emotion, photo, seed=seed, strength=emotion_strength,
                                              log=log)
                 log(f"received {coeffs.num_frames} frames of coefficients")
+            if progress is not None:
+                return remote_render(client, coeffs, photo, out, audio=audio, art=art, art_strength=art_strength,
+                                     size=size, renderer=renderer, progress=progress)
             with tqdm(total=coeffs.num_frames, unit="frame", desc="rendering (backend)") as bar:
                 return remote_render(client, coeffs, photo, out, audio=audio, art=art, art_strength=art_strength,
                                      size=size, renderer=renderer,
