@@ -24,6 +24,7 @@ from s2t.face.rig.blendshapes import ARKIT_52
 
 FLOW = Path(__file__).with_name("blender_flow.py")
 BACKEND_FLOW = Path(__file__).with_name("backend_flow.py")
+CHARACTER_FLOW = Path(__file__).with_name("character_flow.py")
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -97,6 +98,14 @@ def test_flow_in_pip_bpy(files: Path) -> None:
 def test_flow_in_debian_blender(files: Path, addon_zip: Path, tmp_path: Path) -> None:
     run_script(debian_blender(), FLOW, files, "FLOW OK", packaged(addon_zip, tmp_path))
     check_file_flow(files)
+
+
+def test_character_flow_in_pip_bpy(files: Path) -> None:
+    run_script(bpy_python(), CHARACTER_FLOW, files, "CHARACTER FLOW OK")
+
+
+def test_character_flow_in_debian_blender(files: Path, addon_zip: Path, tmp_path: Path) -> None:
+    run_script(debian_blender(), CHARACTER_FLOW, files, "CHARACTER FLOW OK", packaged(addon_zip, tmp_path))
 
 
 @pytest.fixture
