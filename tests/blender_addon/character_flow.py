@@ -23,15 +23,15 @@ CHANNELS = ["mouthSmileLeft", "mouthSmileRight", "eyeBlinkLeft", "eyeBlinkRight"
             "mouthFunnel", "noseSneerLeft", "", ""]
 
 
-def build_character() -> tuple[bpy.types.Object, bpy.types.Object]:
-    """A small mesh with CC-style shape keys, and an armature with a head and a jaw bone."""
+def build_character(keys: list[str] = KEYS) -> tuple[bpy.types.Object, bpy.types.Object]:
+    """A small mesh with ``keys`` (CC-style names), and an armature with a head and a jaw bone; the mesh active."""
     mesh = bpy.data.meshes.new("Hero")
     mesh.from_pydata([(x * 0.1, 0, z * 0.1) for z in range(4) for x in range(4)], [],
                      [(r * 4 + c, r * 4 + c + 1, r * 4 + c + 5, r * 4 + c + 4) for r in range(3) for c in range(3)])
     obj = bpy.data.objects.new("Hero", mesh)
     bpy.context.scene.collection.objects.link(obj)
     obj.shape_key_add(name="Basis", from_mix=False)
-    for k, name in enumerate(KEYS):
+    for k, name in enumerate(keys):
         block = obj.shape_key_add(name=name, from_mix=False)
         block.data[k].co.y -= 0.05
     armature = bpy.data.objects.new("Hero Rig", bpy.data.armatures.new("Hero Rig"))
@@ -42,6 +42,8 @@ def build_character() -> tuple[bpy.types.Object, bpy.types.Object]:
         bone = armature.data.edit_bones.new(name)
         bone.head, bone.tail = head, tail
     bpy.ops.object.mode_set(mode="OBJECT")
+    for other in bpy.context.view_layer.objects:
+        other.select_set(False)
     bpy.context.view_layer.objects.active = obj
     obj.select_set(True)
     return obj, armature

@@ -133,8 +133,9 @@ def check_backend_flow(folder: Path, jobs_dir: Path) -> dict:
     """What Blender keyed is what Style-E sent; what the render job got has the animator's edit."""
     result = json.loads((folder / "flow.json").read_text())
     manifests = sorted((json.loads(p.read_text()) for p in jobs_dir.glob("*/job.json")), key=lambda m: m["created"])
-    assert [m["kind"] for m in manifests] == ["rig", "coefficients", "render", "render", "coefficients", "render"]
-    assert [m["state"] for m in manifests][:5] == ["finished"] * 5 and manifests[5]["state"] == "cancelled"
+    assert [m["kind"] for m in manifests] == ["rig", "coefficients", "render", "render", "coefficients", "render",
+                                              "coefficients", "render"]
+    assert [m["state"] for m in manifests] == ["finished"] * 5 + ["cancelled"] + ["finished"] * 2
     coefficients = jobs_dir / manifests[1]["job_id"] / "outputs"
     expression = np.load(next(coefficients.glob("*-coefficients-expression.npy")))
     jaw = ARKIT_52.index("jawOpen")
@@ -149,6 +150,15 @@ def check_backend_flow(folder: Path, jobs_dir: Path) -> dict:
     assert np.abs(sent[others, jaw] - expression[others, jaw]).max() < 1e-5
     frames = sorted(Path(result["frame_dir"]).glob("*.png"))
     assert len(frames) == len(expression) and frames[0].name == "000001.png"
+
+    # the take on the animator's own character: keyed by mapping, and its edit is what the render got
+    hero = result["hero"]
+    generated = np.load(next((jobs_dir / manifests[6]["job_id"] / "outputs").glob("*-coefficients-expression.npy")))
+    assert np.abs(np.array(hero["keyed"]) - generated[:, jaw]).max() < 1e-6
+    sent = np.load(jobs_dir / manifests[7]["job_id"] / "inputs" / "expression.npy")
+    assert abs(sent[hero["edit_index"], jaw] - hero["edit_value"]) < 1e-5
+    others = np.delete(np.arange(len(sent)), hero["edit_index"])
+    assert np.abs(sent[others] - generated[others]).max() < 1e-5
     return result
 
 
