@@ -247,6 +247,11 @@ def draw_character(layout: bpy.types.UILayout, context: bpy.types.Context) -> No
     mapped = sum(1 for row in settings.rows if row.channel)
     header = layout.row()
     header.label(text=f"{obj.name}: {len(character.key_names(obj))} keys, {mapped} mapped", icon="OUTLINER_OB_MESH")
+    heading = layout.row().split(factor=0.38)
+    heading.label(text="Shape Key")
+    rest = heading.split(factor=0.55)
+    rest.label(text="Follows Channel")
+    rest.label(text="Gain / Offset")
     layout.template_list("S2T_UL_mapping", "", settings, "rows", settings, "active_row", rows=6)
     unmapped = [row.key for row in settings.rows if not row.channel]
     if unmapped:
@@ -308,6 +313,23 @@ class S2T_PT_character(bpy.types.Panel):
         draw_character(self.layout, context)
 
 
+class S2T_PT_character_data(bpy.types.Panel):
+    """The same panel under Object Data, beside the Shape Keys list (wider than the sidebar)."""
+
+    bl_idname = "S2T_PT_character_data"
+    bl_label = "Style2Talker Character"
+    bl_space_type = "PROPERTIES"
+    bl_region_type = "WINDOW"
+    bl_context = "data"
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        return context.active_object is not None and context.active_object.type == "MESH"
+
+    def draw(self, context: bpy.types.Context) -> None:
+        draw_character(self.layout, context)
+
+
 PROPERTY_CLASSES = (S2TMappingRow, S2TCharacterSettings)
 CLASSES = (S2T_OT_auto_match, S2T_OT_save_mapping, S2T_OT_load_mapping, S2T_OT_apply_take, S2T_UL_mapping,
-           S2T_PT_character)
+           S2T_PT_character, S2T_PT_character_data)

@@ -16,6 +16,7 @@ least squares (:func:`viseme_projection`).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -197,6 +198,7 @@ def common_prefix(names) -> tuple[str, ...]:
     return tuple(prefix)
 
 
+@functools.lru_cache(maxsize=4096)
 def channel_of(name: str, prefix: tuple[str, ...] = ()) -> str | None:
     """The ARKit channel a key name means, or None when no reading of it is in the table."""
     for reading in readings(name, prefix):
