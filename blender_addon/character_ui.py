@@ -195,7 +195,7 @@ class S2T_OT_apply_take(bpy.types.Operator):
         if action is None or "s2t_take" not in action:
             self.report({"ERROR"}, "Choose a take (this file has none yet)")
             return {"CANCELLED"}
-        return apply_reporting(self, context, obj, character.stored_take(action), action.name.removesuffix(" head"))
+        return apply_reporting(self, context, obj, character.stored_take(action), action.name)
 
 
 def apply_reporting(operator: bpy.types.Operator, context: bpy.types.Context, obj: bpy.types.Object, take,

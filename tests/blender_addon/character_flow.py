@@ -8,7 +8,9 @@ edits the character and exports: the edit is in the channels a render job would 
 input (missing bone, malformed or foreign preset, another channel set) changes nothing.
 """
 
+import struct
 import sys
+import wave
 from pathlib import Path
 
 import bpy
@@ -178,6 +180,19 @@ def main(folder: Path) -> None:
     third = key.animation_data.action
     smile50 = curve_values(compat, third, core.shape_key_data_path("Mouth_Smile_L"))
     assert len(smile50) == 2 * take.num_frames and np.allclose(smile50[::2, 1], smile[:, 1], atol=1e-6)
+
+    # Import Coefficients brings the take's own speech when it names one
+    with wave.open(str(folder / "own.wav"), "wb") as f:
+        f.setnchannels(1)
+        f.setsampwidth(2)
+        f.setframerate(16000)
+        f.writeframes(struct.pack("<h", 0) * 16000 * 2)
+    core.save_take(folder / "spoken.npz", core.Take(take.model_id, take.fps, take.channel_names, take.expression,
+                                                    take.pose, {"audio": str(folder / "own.wav")}))
+    scene.style2talker.audio_path = str(folder / "panel.wav")  # not this one
+    assert bpy.ops.s2t.import_coefficients(filepath=str(folder / "spoken.npz"), take_name="spoken") == {"FINISHED"}
+    sounds = [s for s in compat.sequencer_strips(scene) if s.type == "SOUND"]
+    assert [Path(bpy.path.abspath(s.sound.filepath)) for s in sounds] == [folder / "own.wav"], sounds
 
     # our own face rig is the photo's preview; a mesh without shape keys is refused in one line
     plain = bpy.data.objects.new("Plain", bpy.data.meshes.new("Plain"))
