@@ -296,6 +296,19 @@ def read_take(scene: bpy.types.Scene, obj: bpy.types.Object) -> tuple[core.Take,
                      metadata), int(frames[0])
 
 
+def take_holder(obj: bpy.types.Object | None) -> bpy.types.Object | None:
+    """The mesh whose take ``obj`` shows: ``obj`` itself, or for a head object or an armature
+    the character that drives it (an animator edits bones with the armature selected)."""
+    if obj is None or obj.type == "MESH":
+        return obj
+    for other in bpy.data.objects:
+        settings = getattr(other, "s2t_character", None)
+        if other.type == "MESH" and settings is not None and obj in (settings.armature, settings.head_object) \
+                and take_action(other) is not None:
+            return other
+    return obj
+
+
 def takes_in_file() -> list[bpy.types.Action]:
     """Every Action that holds a take (applied to a character, or keyed on the face rig)."""
     return [action for action in bpy.data.actions if "s2t_take" in action]

@@ -157,7 +157,7 @@ class S2T_OT_render_stylized(_JobOperator, bpy.types.Operator):
 
     def submit(self, context: bpy.types.Context) -> str:
         props = context.scene.style2talker
-        obj = context.active_object
+        obj = character.take_holder(context.active_object)
         photo, _ = _file_bytes(props.photo_path or obj.get("s2t_photo", ""), "identity photo")
         take, first_frame, name = read_active_take(context)
         fields, buffers = pack_coefficients(take)

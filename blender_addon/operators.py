@@ -30,7 +30,7 @@ def target_problem(context: bpy.types.Context) -> str:
 
 def take_problem(context: bpy.types.Context) -> str:
     """Why there is no take on the active face rig or character to export or render ("" when there is)."""
-    obj = context.active_object
+    obj = character.take_holder(context.active_object)
     if obj is not None and not character.is_proxy(obj) and not character.character_problem(obj):
         if character.take_action(obj) is None:
             return f"{obj.name} has no take yet (Generate Animation or Import Coefficients first)"
@@ -42,8 +42,9 @@ def take_problem(context: bpy.types.Context) -> str:
 
 
 def read_active_take(context: bpy.types.Context) -> tuple[core.Take, int, str]:
-    """The active face rig's or character's take with its edits, its first frame and its Action's name."""
-    obj = context.active_object
+    """The active face rig's or character's take with its edits, its first frame and its Action's name
+    (with the character's armature or head object active, the character's)."""
+    obj = character.take_holder(context.active_object)
     if character.is_proxy(obj):
         take, first_frame = rig.read_take(context.scene, obj)
         return take, first_frame, obj.data.shape_keys.animation_data.action.name

@@ -168,6 +168,10 @@ def main(folder: Path) -> None:
     expected_pose[edit, 0] = 0.2 / 0.5
     assert np.abs(exported.pose - expected_pose).max() < 1e-5
     assert exported.metadata["blender_action"] == second.name and exported.metadata["seed"] == 0
+    bpy.context.view_layer.objects.active = armature  # editing the bones: the character's take still renders
+    assert bpy.ops.s2t.export_coefficients(filepath=str(folder / "from_rig.npz")) == {"FINISHED"}
+    assert np.array_equal(core.load_take(folder / "from_rig.npz").expression, exported.expression)
+    bpy.context.view_layer.objects.active = obj
     untouched = curve_values(compat, first, core.shape_key_data_path("Mouth_Smile_L"))
     assert np.array_equal(untouched, smile)
 
