@@ -181,6 +181,7 @@ def apply_take(scene: bpy.types.Scene, obj: bpy.types.Object, take: core.Take, n
             previous.use_fake_user = True
     action = compat.new_action(key, name)
     rig.store_take(action, take, fps, start, head_info)
+    action["s2t_mapping"] = retarget.mapping_to_json(mapping)  # read back with the gains it was keyed with
     rig.write_keys(key, shape_keys, interpolation)
     actions = [(key, action)]
     if head is not None:
@@ -269,7 +270,7 @@ def read_take(scene: bpy.types.Scene, obj: bpy.types.Object) -> tuple[core.Take,
     pose = core.resample(take.pose, take.fps, fps, angle_columns=slice(0, 3))
     frames = info["frame_start"] + np.arange(len(expression), dtype=np.float64)
     curves = {(f.data_path, f.array_index): f for f in compat.action_fcurves(action)}
-    mapping = stored_mapping(obj)
+    mapping = retarget.mapping_from_json(action["s2t_mapping"], key_names(obj))
     keys = {}
     for row in mapping.mapped():
         values = _sample(curves, core.shape_key_data_path(row.key), 0, frames)
