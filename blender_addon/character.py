@@ -96,24 +96,44 @@ def _head_target(obj: bpy.types.Object) -> tuple[bpy.types.Object | None, str]:
     return None, ""
 
 
-def _jaw_bone(obj: bpy.types.Object, mapping: retarget.Mapping, channel_names) -> str:
-    """The jaw bone to drive from jawOpen, or "" (none chosen, or a key already takes jawOpen)."""
+EYE_CHANNELS = {"L": ("eyeLookUpLeft", "eyeLookDownLeft", "eyeLookOutLeft", "eyeLookInLeft"),
+                "R": ("eyeLookUpRight", "eyeLookDownRight", "eyeLookOutRight", "eyeLookInRight")}
+
+
+def _face_bones(obj: bpy.types.Object, mapping: retarget.Mapping, channel_names) -> dict[str, str]:
+    """The jaw and eye bones to drive (``{"jaw": name, "L": name, "R": name}``, those chosen):
+    the jaw from jawOpen unless a key takes jawOpen, the eyes from the eyeLook channels.
+    ValueError when a bone is missing or the head is on another object."""
     settings = obj.s2t_character
-    if not settings.jaw_bone or "jawOpen" not in channel_names:
-        return ""
-    if any(row.channel == "jawOpen" for row in mapping.mapped()):
-        return ""
+    chosen = {"jaw": settings.jaw_bone, "L": settings.eye_bone_left, "R": settings.eye_bone_right}
+    if "jawOpen" not in channel_names or any(row.channel == "jawOpen" for row in mapping.mapped()):
+        chosen["jaw"] = ""
+    for side, channels in EYE_CHANNELS.items():
+        if not set(channels) <= set(channel_names):
+            chosen[side] = ""
+    chosen = {part: bone for part, bone in chosen.items() if bone}
+    if not chosen:
+        return {}
     armature = settings.armature
-    if armature is None or settings.jaw_bone not in armature.pose.bones:
-        raise ValueError(f"{armature.name if armature else 'no armature'} has no bone {settings.jaw_bone!r}")
-    return settings.jaw_bone
+    if armature is None:
+        raise ValueError("choose the armature that holds the jaw and eye bones")
+    for bone in chosen.values():
+        if bone not in armature.pose.bones:
+            raise ValueError(f"{armature.name} has no bone {bone!r}")
+    if settings.head_mode == "OBJECT":
+        raise ValueError("jaw and eye bones need the head on their armature (Head: Bone, or None)")
+    return chosen
 
 
 def _head_keys(obj: bpy.types.Object, take: core.Take, frames: np.ndarray, scene_fps: float,
-               jaw_bone: str) -> tuple[bpy.types.Object | None, list[core.ChannelKeys], dict]:
+               bones: dict[str, str]) -> tuple[bpy.types.Object | None, list[core.ChannelKeys], dict]:
     settings = obj.s2t_character
     target, prefix = _head_target(obj)
     keys, info = [], {}
+
+    def key(path: str, index: int, group: str, values: np.ndarray) -> None:
+        keys.append(core.ChannelKeys(path, index, group, np.stack([frames, values], -1).astype(np.float32)))
+
     if target is not None:
         order, axes = AXES[settings.head_axes]
         angles = core.resample(take.pose[:, :3], take.fps, scene_fps, angle_columns=slice(0, 3))
@@ -121,20 +141,26 @@ def _head_keys(obj: bpy.types.Object, take: core.Take, frames: np.ndarray, scene
         if rest is None:
             rest = np.array(target.rotation_euler.to_matrix().to_euler(order))
         for column, (axis, sign) in enumerate(axes):
-            values = angles[:, column] * sign * settings.head_gain + rest[axis]
-            keys.append(core.ChannelKeys(f"{prefix}rotation_euler", axis, "Head",
-                                         np.stack([frames, values], -1).astype(np.float32)))
+            key(f"{prefix}rotation_euler", axis, "Head", angles[:, column] * sign * settings.head_gain + rest[axis])
         info = {"path": f"{prefix}rotation_euler", "order": order, "axes": axes, "gain": settings.head_gain,
                 "rest": rest.tolist()}
-    if jaw_bone:
-        target = settings.armature if target is None else target
-        if target != settings.armature:
-            raise ValueError("the jaw bone needs the head on the same armature (Head: Bone)")
-        column = list(take.channel_names).index("jawOpen")
-        jaw = core.resample(take.expression[:, [column]], take.fps, scene_fps)[:, 0]
-        keys.append(core.ChannelKeys(f'pose.bones["{jaw_bone}"].rotation_euler', 0, "Jaw",
-                                     np.stack([frames, jaw * settings.jaw_angle], -1).astype(np.float32)))
-        info["jaw"] = {"path": f'pose.bones["{jaw_bone}"].rotation_euler', "angle": settings.jaw_angle}
+    if bones:
+        target = settings.armature
+        names = list(take.channel_names)
+
+        def channel(name: str) -> np.ndarray:
+            return core.resample(take.expression[:, [names.index(name)]], take.fps, scene_fps)[:, 0]
+
+    if "jaw" in bones:
+        path = f'pose.bones["{bones["jaw"]}"].rotation_euler'
+        key(path, 0, "Jaw", channel("jawOpen") * settings.jaw_angle)
+        info["jaw"] = {"path": path, "angle": settings.jaw_angle}
+    for side, out_sign in (("L", 1.0), ("R", -1.0)):
+        if side in bones:  # an eye bone looking forward: up about its X, outwards about its Z
+            up, down, out, inward = (channel(name) for name in EYE_CHANNELS[side])
+            path = f'pose.bones["{bones[side]}"].rotation_euler'
+            key(path, 0, "Eyes", (up - down) * settings.gaze_angle)
+            key(path, 2, "Eyes", (out - inward) * out_sign * settings.gaze_angle)
     return target, keys, info
 
 
@@ -148,7 +174,7 @@ def check(obj: bpy.types.Object, channel_names) -> retarget.Mapping:
         raise ValueError(f"no shape key of {obj.name} matches a channel of the take; map them in the list")
     retarget.check_mapping(mapping, channel_names)
     _head_target(obj)
-    _jaw_bone(obj, mapping, channel_names)
+    _face_bones(obj, mapping, channel_names)
     return mapping
 
 
@@ -165,8 +191,8 @@ def apply_take(scene: bpy.types.Scene, obj: bpy.types.Object, take: core.Take, n
     keyed, values = retarget.key_values(mapping, take.channel_names, expression)
     start = scene.style2talker.frame_start
     frames = start + np.arange(len(values), dtype=np.float64)
-    jaw_bone = _jaw_bone(obj, mapping, take.channel_names)
-    head, head_keys, head_info = _head_keys(obj, take, frames, fps, jaw_bone)
+    bones = _face_bones(obj, mapping, take.channel_names)
+    head, head_keys, head_info = _head_keys(obj, take, frames, fps, bones)
     shape_keys = [core.ChannelKeys(core.shape_key_data_path(key), 0, "Expression",
                                    np.stack([frames, values[:, k]], -1).astype(np.float32))
                   for k, key in enumerate(keyed)]
@@ -186,8 +212,10 @@ def apply_take(scene: bpy.types.Scene, obj: bpy.types.Object, take: core.Take, n
     actions = [(key, action)]
     if head is not None:
         if head.type == "ARMATURE":
-            for bone in {settings.head_bone if settings.head_mode == "BONE" else "", jaw_bone} - {""}:
-                head.pose.bones[bone].rotation_mode = AXES[settings.head_axes][0] if bone == settings.head_bone else "XYZ"
+            for bone in bones.values():
+                head.pose.bones[bone].rotation_mode = "XYZ"
+            if settings.head_mode == "BONE":
+                head.pose.bones[settings.head_bone].rotation_mode = AXES[settings.head_axes][0]
         else:
             head.rotation_mode = AXES[settings.head_axes][0]
         head_action = compat.new_action(head, f"{action.name} head")

@@ -71,6 +71,11 @@ class S2TCharacterSettings(bpy.types.PropertyGroup):
     jaw_bone: StringProperty(name="Jaw Bone", description="Opened from jawOpen when no shape key takes jawOpen")
     jaw_angle: FloatProperty(name="Jaw Angle", default=0.3, subtype="ANGLE", soft_min=-1.0, soft_max=1.0,
                              description="Rotation about the jaw bone's X at jawOpen = 1")
+    eye_bone_left: StringProperty(name="Left Eye Bone", description="Turned by the left eye's eyeLook channels "
+                                  "(a bone looking forward: up about X, outwards about Z)")
+    eye_bone_right: StringProperty(name="Right Eye Bone", description="Turned by the right eye's eyeLook channels")
+    gaze_angle: FloatProperty(name="Gaze Angle", default=0.38, subtype="ANGLE", soft_min=-1.0, soft_max=1.0,
+                              description="Eye rotation at a full look (eyeLook... = 1)")
     use_nla: BoolProperty(name="NLA Strip per Take", default=False,
                           description="Put each take on its own NLA track so takes can be layered and compared")
     nla_blend: FloatProperty(name="Blend In/Out", default=3.0, min=0.0, description="Frames of blend in and out")
@@ -267,7 +272,7 @@ def draw_character(layout: bpy.types.UILayout, context: bpy.types.Context) -> No
     head.prop(settings, "head_mode")
     if settings.head_mode == "OBJECT":
         head.prop(settings, "head_object", text="Object")
-    if settings.head_mode == "BONE" or settings.jaw_bone:
+    if settings.head_mode == "BONE" or settings.jaw_bone or settings.eye_bone_left or settings.eye_bone_right:
         head.prop(settings, "armature")
     if settings.armature is not None:
         if settings.head_mode == "BONE":
@@ -275,6 +280,10 @@ def draw_character(layout: bpy.types.UILayout, context: bpy.types.Context) -> No
         head.prop_search(settings, "jaw_bone", settings.armature.pose, "bones", text="Jaw Bone")
         if settings.jaw_bone:
             head.prop(settings, "jaw_angle")
+        head.prop_search(settings, "eye_bone_left", settings.armature.pose, "bones", text="Left Eye")
+        head.prop_search(settings, "eye_bone_right", settings.armature.pose, "bones", text="Right Eye")
+        if settings.eye_bone_left or settings.eye_bone_right:
+            head.prop(settings, "gaze_angle")
     if settings.head_mode != "NONE":
         head.prop(settings, "head_axes")
         head.prop(settings, "head_gain")

@@ -40,7 +40,9 @@ def build_character(keys: list[str] = KEYS) -> tuple[bpy.types.Object, bpy.types
     bpy.context.scene.collection.objects.link(armature)
     bpy.context.view_layer.objects.active = armature
     bpy.ops.object.mode_set(mode="EDIT")
-    for name, head, tail in (("head", (0, 0, 1.5), (0, 0, 1.8)), ("jaw", (0, -0.02, 1.55), (0, -0.1, 1.5))):
+    for name, head, tail in (("head", (0, 0, 1.5), (0, 0, 1.8)), ("jaw", (0, -0.02, 1.55), (0, -0.1, 1.5)),
+                             ("eye.L", (0.03, -0.08, 1.65), (0.03, -0.1, 1.65)),
+                             ("eye.R", (-0.03, -0.08, 1.65), (-0.03, -0.1, 1.65))):
         bone = armature.data.edit_bones.new(name)
         bone.head, bone.tail = head, tail
     bpy.ops.object.mode_set(mode="OBJECT")
@@ -101,6 +103,7 @@ def main(folder: Path) -> None:
 
     settings.head_mode, settings.armature, settings.head_bone = "BONE", armature, "nope"
     settings.jaw_bone, settings.jaw_angle, settings.head_gain = "jaw", 0.3, 0.5
+    settings.eye_bone_left, settings.eye_bone_right, settings.gaze_angle = "eye.L", "eye.R", 0.4
     settings.use_nla, settings.nla_blend = True, 2.0
     before = action_count()
     assert refused(bpy.ops.s2t.import_coefficients, filepath=str(folder / "take.npz"), take_name="first")
@@ -138,6 +141,12 @@ def main(folder: Path) -> None:
     assert not np.allclose(np.array(bone.matrix), np.array(armature.data.bones["head"].matrix_local), atol=1e-3)
     jaw = armature.pose.bones["jaw"].rotation_euler[0]
     assert abs(jaw - take.expression[t, channel["jawOpen"]] * 0.3) < 1e-5
+    for side, outwards in (("Left", 1), ("Right", -1)):  # the eyes look where the take says, in the world
+        look = {d: take.expression[t, channel[f"eyeLook{d}{side}"]] for d in ("Up", "Down", "Out", "In")}
+        pitch, yaw = (look["Up"] - look["Down"]) * 0.4, (look["Out"] - look["In"]) * 0.4
+        gaze = np.array(armature.pose.bones[f"eye.{side[0]}"].matrix)[:3, 1]
+        assert np.allclose(gaze, (outwards * np.sin(yaw) * np.cos(pitch), -np.cos(yaw) * np.cos(pitch), np.sin(pitch)),
+                           atol=1e-4), (side, gaze)
 
     # a second take (stepped) leaves the first untouched and stacks on top
     settings.stepped = True
