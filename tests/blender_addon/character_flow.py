@@ -1,11 +1,12 @@
 """A take on someone else's character, inside Blender: ``<python with bpy> character_flow.py -- DIR``.
 
 DIR holds ``take.npz`` (52 ARKit channels, 40 frames at 25 fps, written by the s2t library).
-Builds a mesh with Character Creator names and an armature with head and jaw bones, maps
-them, imports the take (an NLA strip per take), checks the keys equal the take x gain, the
-head and jaw bones turn, applies the take again (stepped) leaving the first Action untouched,
-edits the character and exports: the edit is in the channels a render job would get. Bad
-input (missing bone, malformed or foreign preset, another channel set) changes nothing.
+Builds a mesh with Character Creator names and an armature with head, jaw and eye bones,
+maps them, imports the take (an NLA strip per take), checks the keys equal the take x gain,
+the head, jaw and eye bones turn, applies the take again (stepped) leaving the first Action
+untouched, edits the character and exports: the edit is in the channels a render job would
+get. Frame-rate conversion, the take's own audio, a viseme-only mesh. Bad input (missing
+bone, malformed or foreign preset, another channel set, another frame rate) changes nothing.
 """
 
 import struct
@@ -208,6 +209,18 @@ def main(folder: Path) -> None:
     assert bpy.ops.s2t.import_coefficients(filepath=str(folder / "spoken.npz"), take_name="spoken") == {"FINISHED"}
     sounds = [s for s in compat.sequencer_strips(scene) if s.type == "SOUND"]
     assert [Path(bpy.path.abspath(s.sound.filepath)) for s in sounds] == [folder / "own.wav"], sounds
+
+    # a VRM-style mesh with only visemes follows the mouth through the projection
+    vrm, _ = build_character(["A", "I", "U", "E", "O", "Blink"])
+    vrm.s2t_character.head_mode = "NONE"
+    assert bpy.ops.s2t.import_coefficients(filepath=str(folder / "take.npz"), take_name="vowels") == {"FINISHED"}
+    vowels = vrm.data.shape_keys.animation_data.action
+    keyed, expected = addon.retarget.key_values(addon.character.stored_mapping(vrm), take.channel_names,
+                                                core.resample(take.expression, take.fps, 50.0))
+    assert keyed == ["A", "I", "U", "E", "O"] and expected.max() > 0.3
+    for k, name in enumerate(keyed):
+        values = curve_values(compat, vowels, core.shape_key_data_path(name))[:, 1]
+        assert np.abs(values - expected[:, k]).max() < 1e-6 and values.min() >= 0 and values.max() <= 1
 
     # our own face rig is the photo's preview; a mesh without shape keys is refused in one line
     plain = bpy.data.objects.new("Plain", bpy.data.meshes.new("Plain"))
