@@ -69,7 +69,9 @@ def mapping_for(obj: bpy.types.Object, channel_names) -> retarget.Mapping:
     """The stored mapping, checked against the mesh; matched by name (not stored) when there is none."""
     names = key_names(obj)
     if not len(obj.s2t_character.rows):
-        return retarget.auto_mapping(channel_names, names)
+        mapping = retarget.auto_mapping(channel_names, names)
+        mapping.emotion_gain = obj.s2t_character.emotion_gain
+        return mapping
     mapping = stored_mapping(obj)
     missing = [row.key for row in mapping.rows if row.key not in names]
     if missing:
@@ -227,6 +229,7 @@ def apply_take(scene: bpy.types.Scene, obj: bpy.types.Object, take: core.Take, n
             push_to_nla(id_data, id_action, start, settings.nla_blend, settings.nla_influence)
     scene.frame_start, scene.frame_end = start, int(frames[-1])
     settings.message = f"{action.name}: {len(keyed)} of {len(key_names(obj))} keys keyed"
+    settings.message_is_error = False
     return action
 
 
@@ -241,10 +244,15 @@ def push_to_nla(id_data: bpy.types.ID, action: bpy.types.Action, start: int, ble
     strip = track.strips.new(action.name, int(start), action)
     if slot is not None and strip.action_slot != slot:
         strip.action_slot = slot
-    strip.blend_in = strip.blend_out = min(blend, (strip.frame_end - strip.frame_start) / 2)
-    if influence < 1.0:
+    blend = min(blend, (strip.frame_end - strip.frame_start) / 2)
+    strip.blend_in = strip.blend_out = blend
+    if influence < 1.0:  # a constant influence must be keyed, so key the blends with it
         strip.use_animated_influence = True
-        strip.influence = influence
+        ramp = 0.0 if blend > 0 else influence
+        for frame, value in ((strip.frame_start, ramp), (strip.frame_start + blend, influence),
+                             (strip.frame_end - blend, influence), (strip.frame_end, ramp)):
+            strip.influence = value
+            strip.keyframe_insert("influence", frame=frame)
     animation_data.action = None
     return strip
 

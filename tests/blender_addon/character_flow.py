@@ -149,8 +149,8 @@ def main(folder: Path) -> None:
         assert np.allclose(gaze, (outwards * np.sin(yaw) * np.cos(pitch), -np.cos(yaw) * np.cos(pitch), np.sin(pitch)),
                            atol=1e-4), (side, gaze)
 
-    # a second take (stepped) leaves the first untouched and stacks on top
-    settings.stepped = True
+    # a second take (stepped, at half influence) leaves the first untouched and stacks on top
+    settings.stepped, settings.nla_influence = True, 0.5
     assert bpy.ops.s2t.apply_take(take="first") == {"FINISHED"}
     second = bpy.data.actions[scene.style2talker.last_take]
     assert second.name != "first" and first.name in bpy.data.actions
@@ -158,6 +158,9 @@ def main(folder: Path) -> None:
     assert {p.interpolation for p in stepped.keyframe_points} == {"CONSTANT"}
     assert [t.name for t in key.animation_data.nla_tracks] == ["first", second.name]
     assert character.take_action(obj) == second
+    scene.frame_set(5 + t)
+    assert abs(key.animation_data.nla_tracks[-1].strips[0].influence - 0.5) < 1e-6
+    settings.nla_influence = 1.0
 
     # an edit on the character reaches what a render job sends (read back, inverted through the mapping)
     edit = 11
