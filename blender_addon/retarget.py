@@ -58,7 +58,7 @@ _PREFIX_WORDS = frozenset({
 """Words a blendshape node, mesh or exporter puts in front of a key name."""
 _NAMESPACE = re.compile(r"[.:|]")
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
-_VISEME_PREFIX = frozenset({"viseme", "vis", "v", "vrc", "mth", "fcl", "phoneme"})
+_VISEME_NAME_PREFIXES = frozenset({"viseme", "vis", "v", "vrc", "mth", "fcl", "phoneme"})
 
 
 def words(name: str) -> list[str]:
@@ -210,7 +210,7 @@ def channel_of(name: str, prefix: tuple[str, ...] = ()) -> str | None:
 def viseme_of(name: str) -> str | None:
     """The viseme a key name means (``viseme_aa``, ``vrc.v_oh``, ``Fcl_MTH_A``, ``V_Open``, ``A``), or None."""
     tokens = words(name)
-    while len(tokens) > 1 and (tokens[0] in _VISEME_PREFIX or tokens[0] in _PREFIX_WORDS):
+    while len(tokens) > 1 and (tokens[0] in _VISEME_NAME_PREFIXES or tokens[0] in _PREFIX_WORDS):
         tokens = tokens[1:]
     return _VISEME_WORDS.get("".join(tokens))
 

@@ -120,7 +120,8 @@ def main(folder: Path) -> None:
     run_job(runtime, props)
     assert props.job_status == "DONE", props.job_error
 
-    result = {"first_take": first_take, "hero": {"keyed": hero_keyed, "edit_index": 3, "edit_value": 0.55}, "second_take": second_take, "frames": frames, "keyed": keyed.tolist(),
+    result = {"first_take": first_take, "hero": {"keyed": hero_keyed, "edit_index": 3, "edit_value": 0.55},
+              "second_take": second_take, "frames": frames, "keyed": keyed.tolist(),
               "edit_index": edit_index, "edit_value": edit_value, "frame_dir": str(frame_dir),
               "longest_tick_ms": {label: max(ms for name, ms in runtime.TIMINGS if name == label)
                                   for label in {name for name, _ in runtime.TIMINGS}},

@@ -85,7 +85,8 @@ def main(folder: Path) -> None:
 
     # the mapping: matched by name, edited, saved and loaded back
     assert bpy.ops.s2t.auto_match() == {"FINISHED"}
-    assert [(r.key, r.channel) for r in settings.rows] == list(zip(KEYS, CHANNELS)), [(r.key, r.channel) for r in settings.rows]
+    matched = [(row.key, row.channel) for row in settings.rows]
+    assert matched == list(zip(KEYS, CHANNELS)), matched
     settings.rows[0].gain = 1.5
     settings.rows[2].offset = 0.1
     settings.emotion_gain = 0.5
@@ -227,7 +228,8 @@ def main(folder: Path) -> None:
 
     # our own face rig is the photo's preview; a mesh without shape keys is refused in one line
     plain = bpy.data.objects.new("Plain", bpy.data.meshes.new("Plain"))
-    assert character.character_problem(plain) == "Plain has no shape keys to drive (it needs a Basis and at least one more)"
+    assert character.character_problem(plain) == ("Plain has no shape keys to drive "
+                                                  "(it needs a Basis and at least one more)")
     unload_addon(addon)
     print(f"CHARACTER FLOW OK in Blender {bpy.app.version_string}: {len(KEYS)} keys, {take.num_frames} frames")
 

@@ -178,7 +178,7 @@ def test_backend_flow_in_debian_blender(backend_inputs, addon_zip: Path, tmp_pat
 
 def test_addon_modules_import_without_torch_or_s2t() -> None:
     """The bpy-free part of the add-on imports with torch blocked; nothing pulls in s2t or bpy."""
-    code = ("import sys; sys.modules['torch'] = None; import blender_addon, blender_addon.core; "
+    code = ("import sys; sys.modules['torch'] = None; import blender_addon, blender_addon.core, blender_addon.retarget; "
             "loaded = {name for name, module in sys.modules.items() if module is not None}; "
             "assert not loaded & {'s2t', 'bpy', 'torch'}, sorted(loaded)")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[2])
