@@ -34,21 +34,24 @@ def _import_path() -> None:
 
 def _classes() -> tuple:
     """Every bpy class, in registration order (property groups before what points at them)."""
-    from . import job_operators, operators, panels, preferences, properties
+    from . import character_ui, job_operators, operators, panels, preferences, properties
 
-    return preferences.CLASSES + properties.CLASSES + operators.CLASSES + job_operators.CLASSES + panels.CLASSES
+    return (preferences.CLASSES + properties.CLASSES + character_ui.PROPERTY_CLASSES + operators.CLASSES
+            + job_operators.CLASSES + panels.CLASSES + character_ui.CLASSES)
 
 
 def register() -> None:
     import bpy
 
     _import_path()
+    from .character_ui import S2TCharacterSettings
     from .properties import S2TSceneProperties
     from .runtime import draw_status_bar
 
     for cls in _classes():
         bpy.utils.register_class(cls)
     bpy.types.Scene.style2talker = bpy.props.PointerProperty(type=S2TSceneProperties)
+    bpy.types.Object.s2t_character = bpy.props.PointerProperty(type=S2TCharacterSettings)
     bpy.types.STATUSBAR_HT_header.append(draw_status_bar)
 
 
@@ -60,5 +63,6 @@ def unregister() -> None:
     shutdown()
     bpy.types.STATUSBAR_HT_header.remove(draw_status_bar)
     del bpy.types.Scene.style2talker
+    del bpy.types.Object.s2t_character
     for cls in reversed(_classes()):
         bpy.utils.unregister_class(cls)

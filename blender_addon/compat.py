@@ -59,6 +59,18 @@ def fcurves(id_data: bpy.types.ID | None) -> list[bpy.types.FCurve]:
     return list(action.fcurves)
 
 
+def action_fcurves(action: bpy.types.Action) -> list[bpy.types.FCurve]:
+    """The F-curves of an Action whether or not it is assigned (its first slot's, from 4.4)."""
+    if HAS_SLOTTED_ACTIONS:
+        from bpy_extras import anim_utils
+
+        if not len(action.slots):
+            return []
+        channelbag = anim_utils.action_get_channelbag_for_slot(action, action.slots[0])
+        return list(channelbag.fcurves) if channelbag else []
+    return list(action.fcurves)
+
+
 def sequencer_strips(scene: bpy.types.Scene) -> bpy.types.bpy_prop_collection:
     """The top-level strips of the scene's sequencer, created if missing."""
     editor = scene.sequence_editor or scene.sequence_editor_create()

@@ -13,9 +13,9 @@ import bpy
 from backend.client import BackendError, BackendGone
 from backend.protocol import pack_coefficients
 
-from . import preferences, rig, runtime, sequencer
+from . import character, preferences, retarget, rig, runtime, sequencer
 from .local_backend import LocalBackendError
-from .operators import poll_with_reason, rig_problem, take_problem
+from .operators import poll_with_reason, read_active_take, take_problem, target_problem
 from .session import BackendJob, Update, remove_stale_frames
 
 
@@ -94,7 +94,7 @@ class S2T_OT_build_face_rig(_JobOperator, bpy.types.Operator):
 
 
 class S2T_OT_generate_animation(_JobOperator, bpy.types.Operator):
-    """Style-E: the speech and the emotion text become a new take of keyframes on the active face rig"""
+    """Style-E: the speech and the emotion text become a new take of keyframes on the active face rig or character"""
 
     bl_idname = "s2t.generate_animation"
     bl_label = "Generate Animation"
@@ -102,11 +102,14 @@ class S2T_OT_generate_animation(_JobOperator, bpy.types.Operator):
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
-        return _busy(cls) and poll_with_reason(cls, rig_problem(context))
+        return _busy(cls) and poll_with_reason(cls, target_problem(context))
 
     def submit(self, context: bpy.types.Context) -> str:
         props = context.scene.style2talker
         obj_name = context.active_object.name
+        on_character = not character.is_proxy(context.active_object)
+        if on_character:  # a mapping or bone problem is said now, not when the take arrives
+            character.check(context.active_object, retarget.ARKIT_CHANNELS)
         if props.audio_strip:
             audio_path, props.frame_start = sequencer.sound_strip_audio(context.scene, props.audio_strip)
             audio = Path(audio_path).read_bytes()
@@ -124,7 +127,15 @@ class S2T_OT_generate_animation(_JobOperator, bpy.types.Operator):
             if update.take is None:
                 return
             scene = bpy.context.scene
-            action = rig.apply_take(scene, bpy.data.objects[obj_name], update.take, take)
+            target = bpy.data.objects[obj_name]
+            if on_character:
+                try:
+                    action = character.apply_take(scene, target, update.take, take)
+                except ValueError as exc:
+                    target.s2t_character.message, target.s2t_character.message_is_error = str(exc), True
+                    return
+            else:
+                action = rig.apply_take(scene, target, update.take, take)
             scene.style2talker.last_take = action.name
             if not from_strip:
                 sequencer.add_sound_strip(scene, audio_path, action.name, scene.style2talker.frame_start)
@@ -134,7 +145,7 @@ class S2T_OT_generate_animation(_JobOperator, bpy.types.Operator):
 
 
 class S2T_OT_render_stylized(_JobOperator, bpy.types.Operator):
-    """Style-A: render the active rig's take, hand edits included, into stylized frames in the Sequencer"""
+    """Style-A: render the active rig's or character's take, hand edits included, into stylized frames in the Sequencer"""
 
     bl_idname = "s2t.render_stylized"
     bl_label = "Render Stylized"
@@ -146,9 +157,9 @@ class S2T_OT_render_stylized(_JobOperator, bpy.types.Operator):
 
     def submit(self, context: bpy.types.Context) -> str:
         props = context.scene.style2talker
-        obj = context.active_object
+        obj = character.take_holder(context.active_object)
         photo, _ = _file_bytes(props.photo_path or obj.get("s2t_photo", ""), "identity photo")
-        take, first_frame = rig.read_take(context.scene, obj)
+        take, first_frame, name = read_active_take(context)
         fields, buffers = pack_coefficients(take)
         buffers["photo"] = photo
         params = {"coefficients": fields, "size": int(props.resolution), "renderer": props.renderer.lower(),
@@ -159,7 +170,6 @@ class S2T_OT_render_stylized(_JobOperator, bpy.types.Operator):
             params["art_strength"] = 0.0
         elif props.renderer != "NEURAL":  # the neural renderer keeps the style it was trained on
             params["art_preset"] = props.art_preset
-        name = obj.data.shape_keys.animation_data.action.name
         folder, beside_blend = rig.frames_folder(name)
         folder.mkdir(parents=True, exist_ok=True)
         remove_stale_frames(folder, take.num_frames)

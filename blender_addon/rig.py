@@ -73,9 +73,10 @@ def photo_material(photo: str, name: str) -> bpy.types.Material:
     return material
 
 
-def write_keys(id_data: bpy.types.ID, channels: list[core.ChannelKeys]) -> None:
-    """The fast path: one ``keyframe_points.add`` + ``foreach_set`` per F-curve, linear keys."""
-    linear = bpy.types.Keyframe.bl_rna.properties["interpolation"].enum_items["LINEAR"].value
+def write_keys(id_data: bpy.types.ID, channels: list[core.ChannelKeys], interpolation: str = "LINEAR") -> None:
+    """The fast path: one ``keyframe_points.add`` + ``foreach_set`` per F-curve, linear keys
+    (``"CONSTANT"``: stepped, for 2D and limited animation)."""
+    linear = bpy.types.Keyframe.bl_rna.properties["interpolation"].enum_items[interpolation].value
     for channel in channels:
         fcurve = compat.new_fcurve(id_data, channel.data_path, channel.index, channel.group)
         points = fcurve.keyframe_points
@@ -96,11 +97,22 @@ def apply_take(scene: bpy.types.Scene, obj: bpy.types.Object, take: core.Take, n
     shape_action = compat.new_action(obj.data.shape_keys, name)
     shape_action["s2t_metadata"] = json.dumps(take.metadata)
     shape_action["s2t_source_fps"] = take.fps
+    store_take(shape_action, take, scene_fps(scene), scene.style2talker.frame_start, {})
     compat.new_action(obj, f"{shape_action.name} head")
     write_keys(obj.data.shape_keys, keys.shape)
     write_keys(obj, keys.pose)
     scene.frame_start, scene.frame_end = keys.frame_start, keys.frame_end
     return shape_action
+
+
+def store_take(action: bpy.types.Action, take: core.Take, scene_fps: float, frame_start: int, head: dict) -> None:
+    """Keep the take as it arrived on its shape-key Action: it can be applied again to another
+    target, and a character's curves are read back against it (character.py)."""
+    action["s2t_take"] = json.dumps({"model_id": take.model_id, "fps": take.fps, "channel_names": take.channel_names,
+                                     "metadata": take.metadata, "scene_fps": scene_fps, "frame_start": frame_start,
+                                     "head": head})
+    action["s2t_expression"] = take.expression.astype(np.float64).ravel().tolist()
+    action["s2t_pose"] = take.pose.astype(np.float64).ravel().tolist()
 
 
 def read_take(scene: bpy.types.Scene, obj: bpy.types.Object) -> tuple[core.Take, int]:

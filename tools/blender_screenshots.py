@@ -9,6 +9,13 @@
 Runs the jobs from the panel's buttons with Blender's event loop live (timers, redraws),
 takes ``blender_panel_rendering.png`` mid-render and ``blender_sequencer.png`` after it, and
 writes ``blender_ui_timings.json``: the timer callbacks' durations while the jobs streamed.
+
+    S2T_ADDON_ZIP=... BLENDER_USER_SCRIPTS=/tmp/s2t-user xvfb-run -s "-screen 0 1600x1000x24" \
+        blender --factory-startup --enable-event-simulate --python tools/blender_screenshots.py -- docs --character TAKE.npz
+
+needs no backend: a character that is not ours (Suzanne with Character Creator key names and
+a head bone) takes the take ``TAKE.npz`` (from ``s2t generate-coeffs``) through Import
+Coefficients, and ``blender_character_mapping.png`` shows the mapping list.
 """
 
 import json
@@ -21,7 +28,8 @@ import bpy
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "blender_addon"))
 from flow_common import load_addon  # noqa: E402
 
-OUT, PHOTO, AUDIO = (Path(a) for a in sys.argv[sys.argv.index("--") + 1:][:3])
+ARGS = sys.argv[sys.argv.index("--") + 1:]
+OUT, PHOTO, AUDIO = (Path(a) for a in ARGS[:3])
 addon = load_addon()
 runtime = addon.runtime
 window = bpy.context.window_manager.windows[0]
@@ -121,7 +129,107 @@ def finish() -> None:
     bpy.ops.wm.quit_blender()
 
 
+CHARACTER_KEYS = ("Jaw_Open", "Mouth_Smile_L", "Mouth_Smile_R", "Mouth_Frown_L", "Mouth_Frown_R", "Mouth_Funnel_Up_L",
+                  "Mouth_Funnel_Up_R", "Eye_Blink_L", "Eye_Blink_R", "Brow_Raise_Inner_L", "Brow_Raise_Inner_R",
+                  "Brow_Drop_L", "Brow_Drop_R", "Cheek_Puff_L", "Cheek_Puff_R", "Nose_Sneer_L", "Nose_Sneer_R",
+                  "Mouth_Smile_Sharp_L", "Ear_Up_L", "Ear_Up_R")
+
+
+def setup_character() -> None:
+    """Suzanne with CC-named shape keys (each pulls a region of her face) and an armature with
+    a head bone, the take imported onto her through the auto-matched mapping."""
+    window.event_simulate(type="ESC", value="PRESS")
+    window.event_simulate(type="ESC", value="RELEASE")
+    for obj in list(bpy.data.objects):
+        bpy.data.objects.remove(obj)
+    scene = bpy.context.scene
+    scene.render.fps = 25
+    run("mesh.primitive_monkey_add", size=0.3, location=(0, 0, 1.6))
+    head = bpy.context.active_object
+    head.name = "Suzanne"
+    head.shape_key_add(name="Basis", from_mix=False)
+    for name in CHARACTER_KEYS:  # each key pulls one region of her face (local axes: -y front, z up)
+        block = head.shape_key_add(name=name, from_mix=False)
+        side = 1 if name.endswith("_L") else -1 if name.endswith("_R") else 0
+        mouth = name.startswith(("Jaw", "Mouth"))
+        lift = {"Jaw_Open": -0.12, "Brow_Drop_L": -0.04, "Brow_Drop_R": -0.04, "Mouth_Frown_L": -0.04,
+                "Mouth_Frown_R": -0.04}.get(name, 0.04)
+        for vertex in block.data:
+            x, y, z = vertex.co
+            region = (z < -0.05 and y < -0.05) if mouth else (z > 0.08)
+            if region and x * side >= 0:
+                vertex.co.z += lift * min(1.0, abs(z) * 5)
+    armature = bpy.data.objects.new("Suzanne Rig", bpy.data.armatures.new("Suzanne Rig"))
+    scene.collection.objects.link(armature)
+    bpy.context.view_layer.objects.active = armature
+    run("object.mode_set", mode="EDIT")
+    bone = armature.data.edit_bones.new("head")
+    bone.head, bone.tail = (0, 0, 1.4), (0, 0, 1.9)
+    run("object.mode_set", mode="OBJECT")
+    armature.hide_set(True)
+    world = head.matrix_world.copy()
+    head.parent, head.parent_type, head.parent_bone = armature, "BONE", "head"
+    bpy.context.view_layer.update()
+    head.matrix_world = world  # keep her where she was, now turning with the bone
+    bpy.context.view_layer.objects.active = head
+    head.select_set(True)
+    settings = head.s2t_character
+    settings.head_mode, settings.armature, settings.head_bone = "BONE", armature, "head"
+    run("s2t.auto_match")
+    settings.rows[0].gain = 1.4
+    settings.use_nla = True
+    run("s2t.import_coefficients", filepath=str(Path(ARGS[ARGS.index("--character") + 1]).resolve()),
+        take_name="She is happy")
+    scene.frame_set(60)
+    view = area_of("VIEW_3D")
+    view.spaces[0].show_region_ui = True
+    view.spaces[0].overlay.show_floor = False
+    run("view3d.view_axis", type="FRONT")
+    run("view3d.view_selected")
+
+
+def character_properties() -> None:
+    """Split the 3D View and show Object Data there: the Shape Keys and the character's mapping list."""
+    view = area_of("VIEW_3D")
+    before = set(window.screen.areas[:])
+    with bpy.context.temp_override(window=window, area=view, region=next(r for r in view.regions if r.type == "WINDOW")):
+        bpy.ops.screen.area_split(direction="VERTICAL", factor=0.42)
+    new = next(a for a in window.screen.areas if a not in before)
+    left, right = sorted((view, new), key=lambda a: a.x)
+    right.type = "PROPERTIES"
+    left.spaces[0].show_region_ui = False
+    character_properties.area = right
+
+
+def object_data_tab() -> None:
+    """(A step after the editor changed: its tabs exist only once it has been drawn.)"""
+    character_properties.area.spaces[0].context = "DATA"
+
+
+def scroll_to_mapping() -> None:
+    """Wheel the Object Data tab down to the mapping panel (it comes after Blender's own)."""
+    region = next(r for r in character_properties.area.regions if r.type == "WINDOW")
+    x, y = region.x + region.width // 2, region.y + region.height // 2
+    window.event_simulate(type="MOUSEMOVE", value="NOTHING", x=x, y=y)
+    for _ in range(30):
+        window.event_simulate(type="WHEELDOWNMOUSE", value="PRESS", x=x, y=y)
+
+
+def quit_character() -> None:
+    print("SCREENSHOTS OK: character")
+    bpy.ops.wm.quit_blender()
+
+
 # (action, condition to wait for before the next step)
+character_steps = [
+    (setup_character, None),
+    (lambda: None, None),
+    (character_properties, None),
+    (object_data_tab, None),
+    (scroll_to_mapping, None),
+    (lambda: screenshot("blender_character_mapping.png"), None),
+    (quit_character, None),
+]
 steps = [
     (setup, None),
     (lambda: run("s2t.build_face_rig"), job_done),
@@ -135,6 +243,8 @@ steps = [
     (lambda: screenshot("blender_sequencer.png", "SEQUENCE_EDITOR"), None),
     (finish, None),
 ]
+if "--character" in ARGS:
+    steps = character_steps
 deadline = time.monotonic() + 600
 
 

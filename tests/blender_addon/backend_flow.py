@@ -4,7 +4,8 @@ DIR holds ``photo.png`` and ``speech.wav``; ``S2T_BACKEND`` names the backend. D
 panel's operators as an animator would and calls the timer callback the way Blender's
 event loop does (timers do not run in background mode): Build Face Rig (from the photo) ->
 Generate Animation -> keyframes -> edit a key -> Render Stylized -> frames on disk and in the
-Sequencer -> Generate again (a new take; the edited one untouched) -> Cancel a render.
+Sequencer -> Generate again (a new take; the edited one untouched) -> Cancel a render ->
+Generate onto a character of our own (CC-style key names), edit its jaw key, Render from it.
 Writes ``flow.json`` (what the test checks against the backend's job folders).
 """
 
@@ -17,6 +18,7 @@ import bpy
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
+from character_flow import build_character  # noqa: E402
 from flow_common import load_addon, unload_addon  # noqa: E402
 
 
@@ -104,7 +106,22 @@ def main(folder: Path) -> None:
     run_job(runtime, props, limit=20)
     assert props.job_status == "CANCELLED", (props.job_status, props.job_error)
 
-    result = {"first_take": first_take, "second_take": second_take, "frames": frames, "keyed": keyed.tolist(),
+    hero, _ = build_character(["Jaw_Open", "Mouth_Smile_L", "Eye_Blink_L", "Ear_Up_L"])
+    hero.s2t_character.head_mode = "NONE"
+    assert bpy.ops.s2t.generate_animation() == {"FINISHED"}
+    run_job(runtime, props)
+    assert props.job_status == "DONE", (props.job_error, hero.s2t_character.message)
+    hero_take = bpy.data.actions[props.last_take]
+    hero_jaw = next(f for f in compat.action_fcurves(hero_take) if f.data_path == core.shape_key_data_path("Jaw_Open"))
+    hero_keyed = [p.co[1] for p in hero_jaw.keyframe_points]
+    hero_jaw.keyframe_points[3].co[1] = 0.55
+    hero_jaw.update()
+    assert bpy.ops.s2t.render_stylized() == {"FINISHED"}
+    run_job(runtime, props)
+    assert props.job_status == "DONE", props.job_error
+
+    result = {"first_take": first_take, "hero": {"keyed": hero_keyed, "edit_index": 3, "edit_value": 0.55},
+              "second_take": second_take, "frames": frames, "keyed": keyed.tolist(),
               "edit_index": edit_index, "edit_value": edit_value, "frame_dir": str(frame_dir),
               "longest_tick_ms": {label: max(ms for name, ms in runtime.TIMINGS if name == label)
                                   for label in {name for name, _ in runtime.TIMINGS}},

@@ -24,6 +24,7 @@ from s2t.face.rig.blendshapes import ARKIT_52
 
 FLOW = Path(__file__).with_name("blender_flow.py")
 BACKEND_FLOW = Path(__file__).with_name("backend_flow.py")
+CHARACTER_FLOW = Path(__file__).with_name("character_flow.py")
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -99,6 +100,14 @@ def test_flow_in_debian_blender(files: Path, addon_zip: Path, tmp_path: Path) ->
     check_file_flow(files)
 
 
+def test_character_flow_in_pip_bpy(files: Path) -> None:
+    run_script(bpy_python(), CHARACTER_FLOW, files, "CHARACTER FLOW OK")
+
+
+def test_character_flow_in_debian_blender(files: Path, addon_zip: Path, tmp_path: Path) -> None:
+    run_script(debian_blender(), CHARACTER_FLOW, files, "CHARACTER FLOW OK", packaged(addon_zip, tmp_path))
+
+
 @pytest.fixture
 def backend_inputs(tmp_path: Path):
     """A running backend on loopback and the animator's inputs: a photo and 2 s of the sample speech."""
@@ -124,8 +133,9 @@ def check_backend_flow(folder: Path, jobs_dir: Path) -> dict:
     """What Blender keyed is what Style-E sent; what the render job got has the animator's edit."""
     result = json.loads((folder / "flow.json").read_text())
     manifests = sorted((json.loads(p.read_text()) for p in jobs_dir.glob("*/job.json")), key=lambda m: m["created"])
-    assert [m["kind"] for m in manifests] == ["rig", "coefficients", "render", "render", "coefficients", "render"]
-    assert [m["state"] for m in manifests][:5] == ["finished"] * 5 and manifests[5]["state"] == "cancelled"
+    assert [m["kind"] for m in manifests] == ["rig", "coefficients", "render", "render", "coefficients", "render",
+                                              "coefficients", "render"]
+    assert [m["state"] for m in manifests] == ["finished"] * 5 + ["cancelled"] + ["finished"] * 2
     coefficients = jobs_dir / manifests[1]["job_id"] / "outputs"
     expression = np.load(next(coefficients.glob("*-coefficients-expression.npy")))
     jaw = ARKIT_52.index("jawOpen")
@@ -140,6 +150,15 @@ def check_backend_flow(folder: Path, jobs_dir: Path) -> dict:
     assert np.abs(sent[others, jaw] - expression[others, jaw]).max() < 1e-5
     frames = sorted(Path(result["frame_dir"]).glob("*.png"))
     assert len(frames) == len(expression) and frames[0].name == "000001.png"
+
+    # the take on the animator's own character: keyed by mapping, and its edit is what the render got
+    hero = result["hero"]
+    generated = np.load(next((jobs_dir / manifests[6]["job_id"] / "outputs").glob("*-coefficients-expression.npy")))
+    assert np.abs(np.array(hero["keyed"]) - generated[:, jaw]).max() < 1e-6
+    sent = np.load(jobs_dir / manifests[7]["job_id"] / "inputs" / "expression.npy")
+    assert abs(sent[hero["edit_index"], jaw] - hero["edit_value"]) < 1e-5
+    others = np.delete(np.arange(len(sent)), hero["edit_index"])
+    assert np.abs(sent[others] - generated[others]).max() < 1e-5
     return result
 
 
@@ -159,7 +178,7 @@ def test_backend_flow_in_debian_blender(backend_inputs, addon_zip: Path, tmp_pat
 
 def test_addon_modules_import_without_torch_or_s2t() -> None:
     """The bpy-free part of the add-on imports with torch blocked; nothing pulls in s2t or bpy."""
-    code = ("import sys; sys.modules['torch'] = None; import blender_addon, blender_addon.core; "
+    code = ("import sys; sys.modules['torch'] = None; import blender_addon, blender_addon.core, blender_addon.retarget; "
             "loaded = {name for name, module in sys.modules.items() if module is not None}; "
             "assert not loaded & {'s2t', 'bpy', 'torch'}, sorted(loaded)")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[2])
