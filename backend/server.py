@@ -18,7 +18,6 @@ travel as bytes and are saved under server-chosen names; every frame has a size 
 from __future__ import annotations
 
 import argparse
-import errno
 import json
 import logging
 import os
@@ -31,10 +30,11 @@ from pathlib import Path
 
 import zmq
 
+from backend.delivery import FULL, GONE, SEND_QUEUE, Delivery
 from backend.jobs import JobError, JobKind, default_kinds, face_model
 from backend.protocol import (BAD_INPUT, BUSY, CANCEL_REPLY, CANCEL_REQUEST, DEFAULT_ENDPOINT, FETCH_REPLY,
-                              FETCH_REQUEST, FINAL_TYPES, FRAME, HEARTBEAT, HELLO_REPLY, HELLO_REQUEST, INTERNAL,
-                              INTERRUPTED, NOT_AVAILABLE, PROTOCOL_VERSION, REQUEST_TYPES, STATUS_REPLY, STATUS_REQUEST,
+                              FETCH_REQUEST, FRAME, HEARTBEAT, HELLO_REPLY, HELLO_REQUEST, INTERNAL,
+                              NOT_AVAILABLE, PROTOCOL_VERSION, REQUEST_TYPES, STATUS_REPLY, STATUS_REQUEST,
                               SUBMIT_REPLY, SUBMIT_REQUEST, UNKNOWN_JOB, UNKNOWN_TYPE, Limits, Message, ProtocolError,
                               deserialize, error_message, make_message, new_id, serialize)
 from backend.security import ConfigError, check_bind, curve_server, make_keys
@@ -82,7 +82,8 @@ class Server:
         self.router = self.context.socket(zmq.ROUTER)
         self.router.setsockopt(zmq.ROUTER_MANDATORY, 1)  # sending to a vanished client raises instead of vanishing
         self.router.setsockopt(zmq.ROUTER_HANDOVER, 1)  # a client reconnecting with its identity takes it over
-        self.router.setsockopt(zmq.SNDHWM, 0)  # never drop a frame; a silent client is cut off by the heartbeat
+        # A full client queue answers EAGAIN (ROUTER_MANDATORY); the client then gets the rest from disk.
+        self.router.setsockopt(zmq.SNDHWM, SEND_QUEUE)
         self.router.setsockopt(zmq.LINGER, 500)  # a stopping backend gets its last messages out, briefly
         # Frames up to twice the limit get a polite too_large reply; beyond, ZeroMQ drops the peer.
         limits = config.limits
@@ -99,6 +100,7 @@ class Server:
             self.context.term()
             raise
         self.workers = WorkerPool(self.context, events_endpoint, self.store, config.workers, config.device)
+        self.delivery = Delivery(self.router, self.store)
         self._live: dict[str, LiveJob] = {}
         self._clients: dict[bytes, float] = {}
         self._stop = threading.Event()
@@ -130,21 +132,25 @@ class Server:
             self._thread.join(timeout)
 
     def serve_forever(self, shutdown_grace: float = 5.0) -> None:
+        interrupted = self.store.mark_interrupted()
+        if interrupted:
+            log.info("%d job(s) left unfinished by an earlier backend are now marked interrupted", len(interrupted))
         self._prune_job_folders()
         self.workers.start()
         poller = zmq.Poller()
         poller.register(self.router, zmq.POLLIN)
         poller.register(self.events, zmq.POLLIN)
         tick = min(self.config.heartbeat_interval, 0.1)
-        next_check, next_prune, deadline = 0.0, time.monotonic() + 3600.0, None
+        next_check, next_prune, deadline, waiting = 0.0, time.monotonic() + 3600.0, None, False
         try:
             while True:
-                ready = dict(poller.poll(tick * 1000))
+                ready = dict(poller.poll((0.005 if waiting else tick) * 1000))
                 if self.events in ready:
                     self._drain(self.events, self._on_event, copy=False)
                 if deadline is None:
                     if self.router in ready:
                         self._drain(self.router, self._on_request)
+                    waiting = self.delivery.pump(self._live)
                     if time.monotonic() >= next_check:
                         self._expire_clients()
                         next_check = time.monotonic() + self.config.heartbeat_interval
@@ -202,14 +208,9 @@ class Server:
 
     # -- I/O thread: requests --------------------------------------------------------------------
 
-    def _send(self, identity: bytes, frames: list) -> bool:
-        try:
-            self.router.send_multipart([identity, *frames], zmq.NOBLOCK, copy=False)
-            return True
-        except zmq.ZMQError as exc:  # EHOSTUNREACH: the client is gone
-            if exc.errno != errno.EHOSTUNREACH:
-                log.warning("could not send to a client: %s", exc)
-            return False
+    def _send(self, identity: bytes, frames: list) -> None:
+        """A reply, heartbeat or request error: sent now, or queued while the client's queue is full."""
+        self.delivery.reply(identity, frames)
 
     def _reply(self, identity: bytes, request: Message, msg_type: str, content: dict,
                job_id: str | None = None) -> None:
@@ -314,23 +315,22 @@ class Server:
                 "error": manifest.get("error")}
 
     def _fetch(self, identity: bytes, request: Message) -> None:
-        """Send a job's stored outputs again, then (if it is still running) the rest as produced."""
+        """Send a job's stored outputs again, then (if it is still running) the rest as produced.
+
+        The stored outputs are read from disk one at a time as the client takes them
+        (:class:`backend.delivery.Feed`); a job that a backend stop interrupted ends with an
+        ``interrupted`` error.
+        """
         job_id = self._job_id(request)
         job = self._live.get(job_id)
         if job is None and self.store.manifest(job_id) is None:
             raise JobError(UNKNOWN_JOB, f"no job {job_id!r} on this backend")
-        stored = self.store.read_outputs(job_id, stop=job.delivered if job else None)
-        finished = bool(stored) and json.loads(stored[-1][0])["type"] in FINAL_TYPES
+        replayed = job.delivered if job else self.store.count_outputs(job_id)
         status = self._job_status(job_id)
-        self._reply(identity, request, FETCH_REPLY, {**status, "replayed": len(stored)}, job_id=job_id)
-        for frames in stored:
-            self._send(identity, frames)
+        self._reply(identity, request, FETCH_REPLY, {**status, "replayed": replayed}, job_id=job_id)
+        self.delivery.start_feed(identity, job_id, 0, request.request_id)
         if job is not None:
             job.subscribers.add(identity)
-        elif not finished:
-            text = f"the backend stopped before this job finished; the {len(stored)} outputs sent are all it produced"
-            error = error_message(INTERRUPTED, text, job_id=job_id, request_id=request.request_id)
-            self._send(identity, serialize(error))
 
     def _expire_clients(self) -> None:
         """Forget clients silent for ``client_timeout``; cancel jobs nobody listens to any more."""
@@ -339,6 +339,7 @@ class Server:
             if now - seen <= self.config.client_timeout:
                 continue
             del self._clients[identity]
+            self.delivery.forget(identity)
             for job in self._live.values():
                 job.subscribers.discard(identity)
                 if not job.subscribers and not job.cancel.is_set():
@@ -354,8 +355,19 @@ class Server:
         if job is None:
             return
         for identity in list(job.subscribers):
-            if not self._send(identity, frames[1:]):
+            feeds = self.delivery.feeds(identity, job.job_id)
+            if feeds:  # behind on this job: its feeds send the stored outputs in order
+                if control["final"] and control["seq"] is None:
+                    for feed in feeds:
+                        feed.tail = frames[1:]  # an unstored final error, not on disk
+                continue
+            state = self.delivery.send(identity, frames[1:])
+            if state == GONE:
                 job.subscribers.discard(identity)
+            elif state == FULL and (control["seq"] is not None or control["final"]):  # progress may be dropped
+                tail = frames[1:] if control["seq"] is None else None
+                self.delivery.start_feed(identity, job.job_id, job.delivered if tail else control["seq"],
+                                         job.request_id, tail=tail)
         if control["seq"] is not None:
             job.delivered = control["seq"] + 1
         job.frames += control["type"] == FRAME
