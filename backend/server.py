@@ -21,6 +21,7 @@ import argparse
 import json
 import logging
 import os
+import shutil
 import signal
 import sys
 import threading
@@ -31,14 +32,14 @@ from pathlib import Path
 import zmq
 
 from backend.delivery import FULL, GONE, SEND_QUEUE, Delivery
-from backend.jobs import JobError, JobKind, default_kinds, face_model
+from backend.jobs import JobError, JobKind, JobLimits, default_kinds, disk_size, face_model
 from backend.protocol import (BAD_INPUT, BUSY, CANCEL_REPLY, CANCEL_REQUEST, DEFAULT_ENDPOINT, FETCH_REPLY,
                               FETCH_REQUEST, FRAME, HEARTBEAT, HELLO_REPLY, HELLO_REQUEST, INTERNAL,
-                              NOT_AVAILABLE, PROTOCOL_VERSION, REQUEST_TYPES, STATUS_REPLY, STATUS_REQUEST,
+                              NO_SPACE, NOT_AVAILABLE, PROTOCOL_VERSION, REQUEST_TYPES, STATUS_REPLY, STATUS_REQUEST,
                               SUBMIT_REPLY, SUBMIT_REQUEST, UNKNOWN_JOB, UNKNOWN_TYPE, Limits, Message, ProtocolError,
                               deserialize, error_message, make_message, new_id, serialize)
 from backend.security import ConfigError, check_bind, curve_server, make_keys
-from backend.store import FINAL_STATES, JobStore
+from backend.store import FINAL_STATES, JobStore, disk_full
 from backend.workers import LiveJob, WorkerPool
 from s2t import __version__
 
@@ -65,6 +66,8 @@ class ServerConfig:
     style_e: str = "default"
     style_a: Path | None = None  # folder of the neural Style-A renderer; None: the CPU renderer only
     keep_days: float = 7.0  # finished job folders older than this are deleted (at start, then hourly)
+    job_limits: JobLimits = field(default_factory=JobLimits)  # audio length, frames and disk per job
+    disk_reserve: int = 1 << 30  # a job whose estimated output would leave less free space is refused
 
 
 class Server:
@@ -73,7 +76,7 @@ class Server:
     def __init__(self, config: ServerConfig, kinds: dict[str, JobKind] | None = None):
         check_bind(config.bind, config.curve_keys is not None)
         self.config = config
-        self.kinds = default_kinds(config.style_e, config.style_a) if kinds is None else kinds
+        self.kinds = default_kinds(config.style_e, config.style_a, config.job_limits) if kinds is None else kinds
         self.store = JobStore(config.jobs_dir)
         self.instance = new_id()
         self.started = time.monotonic()
@@ -259,18 +262,37 @@ class Server:
             raise JobError(NOT_AVAILABLE, kind.unavailable)
         if not isinstance(params, dict):
             raise JobError(BAD_INPUT, "params must be an object")
+        unknown = [buffer for buffer in request.buffers if kind.buffers is not None and buffer not in kind.buffers]
+        if unknown:
+            raise JobError(BAD_INPUT, f"the {name} job takes the buffers {', '.join(kind.buffers)}; "
+                                      f"not {', '.join(map(repr, unknown))}")
         if self.workers.queue.qsize() >= self.config.max_queued:
             raise JobError(BUSY, f"{self.workers.queue.qsize()} jobs are waiting already; try again later")
         job_input, info = kind.prepare(params, request.buffers)
+        self._check_free_space(info.pop("disk_bytes", 0) + sum(len(v) if isinstance(v, bytes) else v.nbytes
+                                                               for v in request.buffers.values()))
         job_id = new_id()
-        inputs = self.store.create(job_id, {"kind": name, "params": params, "info": info, "state": "queued"},
-                                   request.buffers)
+        try:
+            inputs = self.store.create(job_id, {"kind": name, "params": params, "info": info, "state": "queued"},
+                                       request.buffers)
+        except OSError as exc:
+            if not disk_full(exc):
+                raise
+            raise JobError(NO_SPACE, f"the backend's disk is full ({self.store.root}): {exc.strerror}") from None
         job = LiveJob(job_id, kind, request.request_id, job_input, inputs, subscribers={identity})
         self._live[job_id] = job
         self.workers.queue.put(job)
         log.info("job %s (%s) queued", job_id, name)
         content = {"job_id": job_id, "kind": name, "state": "queued", "queue_position": self.workers.queue.qsize()}
         self._reply(identity, request, SUBMIT_REPLY, {**content, **info}, job_id=job_id)
+
+    def _check_free_space(self, needed: int) -> None:
+        """Refuse a job whose inputs and estimated outputs would fill the jobs folder's disk."""
+        free = shutil.disk_usage(self.store.root).free
+        if needed > free - self.config.disk_reserve:
+            raise JobError(NO_SPACE, f"this job needs about {disk_size(needed)} in the job folder; the backend's "
+                                     f"disk has {disk_size(free)} free and keeps {disk_size(self.config.disk_reserve)} "
+                                     "spare")
 
     def _job_id(self, request: Message) -> str:
         if request.job_id is None:
@@ -400,7 +422,26 @@ def _serve_parser() -> argparse.ArgumentParser:
     parser.add_argument("--keep-days", type=float, default=7.0,
                         help="delete finished job folders older than this many days (default 7)")
     parser.add_argument("--preload", action="store_true", help="build the face rig before serving")
+    limits = JobLimits()
+    parser.add_argument("--max-audio-minutes", type=float, default=limits.max_audio_seconds / 60,
+                        help=f"refuse speech longer than this (default {limits.max_audio_seconds / 60:g})")
+    parser.add_argument("--max-job-frames", type=int, default=limits.max_frames,
+                        help=f"refuse renders of more frames (default {limits.max_frames})")
+    parser.add_argument("--max-job-gb", type=float, default=limits.max_disk_bytes / 2**30,
+                        help=f"refuse renders whose frames would take more disk (GiB, default "
+                             f"{limits.max_disk_bytes / 2**30:g})")
     return parser
+
+
+def config_from_args(args: argparse.Namespace) -> ServerConfig:
+    """The configuration the command line asks for."""
+    return ServerConfig(
+        bind=args.bind, workers=max(1, args.workers), device=args.device, jobs_dir=args.jobs_dir,
+        heartbeat_interval=args.heartbeat, client_timeout=args.client_timeout, max_queued=args.max_queued,
+        limits=Limits(max_buffer_bytes=int(args.max_frame_mb * (1 << 20))), curve_keys=args.curve_keys,
+        style_e=args.style_e, style_a=args.style_a, keep_days=args.keep_days,
+        job_limits=JobLimits(args.max_audio_minutes * 60, args.max_job_frames, int(args.max_job_gb * 2**30)),
+    )  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -419,12 +460,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     args = _serve_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    config = ServerConfig(
-        bind=args.bind, workers=max(1, args.workers), device=args.device, jobs_dir=args.jobs_dir,
-        heartbeat_interval=args.heartbeat, client_timeout=args.client_timeout, max_queued=args.max_queued,
-        limits=Limits(max_buffer_bytes=int(args.max_frame_mb * (1 << 20))), curve_keys=args.curve_keys,
-        style_e=args.style_e, style_a=args.style_a, keep_days=args.keep_days,
-    )  # fmt: skip
+    config = config_from_args(args)
     try:
         server = Server(config)
     except (ConfigError, zmq.ZMQError) as exc:

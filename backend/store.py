@@ -15,6 +15,7 @@ replaying the folder re-sends exactly what the job produced. Job ids are checked
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -33,6 +34,11 @@ FINAL_STATES = ("finished", "cancelled", "failed", "interrupted")
 
 _MAGIC = ((b"\x89PNG", "png"), (b"\xff\xd8\xff", "jpg"), (b"RIFF", "wav"), (b"fLaC", "flac"), (b"OggS", "ogg"),
           (b"ID3", "mp3"), (b"GIF8", "gif"), (b"BM", "bmp"))  # fmt: skip
+
+
+def disk_full(exc: BaseException) -> bool:
+    """A full disk or quota (which the operator can fix), as opposed to a bug."""
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
 def _extension(data: bytes) -> str:
