@@ -48,7 +48,7 @@ def test_speech_over_the_length_limit_is_refused_before_it_is_decoded(start_serv
     client = connect(start_server(job_limits=JobLimits(max_audio_seconds=2.0)))
     job = client.wait(client.submit_coefficients(wav_bytes(tmp_path, 3.0), "calm"), timeout=30)
     assert job.state == "failed" and job.error.code == p.BAD_INPUT
-    assert "lasts 0.1 minutes; the limit is 0.0333333 minutes" in job.error.message
+    assert "the audio lasts 3.0 s; the limit is 2.0 s (--max-audio-minutes raises it)" in job.error.message
     assert [m.content["stage"] for m in job.messages if m.type == p.PROGRESS] == ["reading the audio"]
     garbage = client.wait(client.submit_coefficients(b"RIFF but not a sound", "calm"), timeout=30)
     assert garbage.error.code == p.BAD_INPUT
