@@ -60,9 +60,13 @@ def probe_audio(path: str | Path, *, max_seconds: float | None = None, label: st
     if not duration or duration <= 0:
         raise MediaError(f"{label} is empty (0 seconds)")
     if max_seconds is not None and duration > max_seconds:
-        raise MediaError(f"{label} lasts {duration / 60:.1f} minutes; the limit is {max_seconds / 60:g} minutes "
+        raise MediaError(f"{label} lasts {_duration(duration)}; the limit is {_duration(max_seconds)} "
                          "(--max-audio-minutes raises it)")
     return AudioInfo(duration, rate, channels)
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.1f} s" if seconds < 120 else f"{seconds / 60:.1f} minutes"
 
 
 def _stream_duration(container, stream) -> float:
