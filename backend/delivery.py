@@ -85,7 +85,7 @@ class Delivery:
         queue.replies.append(frames)
         if len(queue.replies) > MAX_REPLIES:
             queue.replies.popleft()
-            log.warning("a client that does not read has %d replies waiting; dropping the oldest", MAX_REPLIES)
+            log.debug("a client that does not read has %d replies waiting; dropping the oldest", MAX_REPLIES)
 
     def feeds(self, identity: bytes, job_id: str) -> list[Feed]:
         """The client's feeds of this job: while there is one, the live stream skips the client."""

@@ -1,7 +1,8 @@
 """``s2t-backend``: the ZeroMQ service that runs jobs for Blender and any other client.
 
 One I/O thread owns the ROUTER socket: it answers requests at once (they never wait for a
-job) and forwards what the workers produce. Worker threads (one per GPU, or CPU threads) take
+job) and forwards what the workers produce, never holding more than a few messages for a
+client that reads slowly (:mod:`backend.delivery`). Worker threads (one per GPU, or CPU threads) take
 jobs from a queue; each worker's output thread encodes every output, writes it into the
 job's folder (:mod:`backend.store`) and passes it to the I/O thread (:mod:`backend.workers`).
 So a crash loses nothing already produced, and a client that reconnects can ``fetch`` a job
