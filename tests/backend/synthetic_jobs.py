@@ -58,14 +58,15 @@ def large_frame(size: int, index: int) -> np.ndarray:
 
 
 def prepare_large(params: dict, buffers: dict) -> tuple[tuple, dict]:
-    arg = (int(params.get("frames", 3)), int(params.get("size", 512)))
+    arg = (int(params.get("frames", 3)), int(params.get("size", 512)), float(params.get("delay", 0.0)))
     return arg, {"frames": arg[0]}
 
 
 def run_large(arg: tuple, ctx):
     """Big raw frames as fast as they can be stored: a client that does not read falls behind at once."""
-    frames, size = arg
+    frames, size, delay = arg
     for index in range(frames):
+        time.sleep(delay)
         yield frame_message(index, large_frame(size, index), "raw", "synthetic")
 
 

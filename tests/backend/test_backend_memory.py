@@ -13,6 +13,7 @@ import zmq
 
 from backend import protocol as p
 from backend.client import Client
+from backend.delivery import Delivery
 from test_backend_faults import kill, spawn
 
 FRAMES, SIZE = 150, 512  # 118 MB of raw frames
@@ -123,3 +124,22 @@ print(server.endpoint, flush=True)
 server.serve_forever()
 """
 
+
+
+def test_a_client_that_falls_behind_mid_job_catches_up_from_disk_then_follows_live(start_server, monkeypatch):
+    fed_from = []
+    start_feed = Delivery.start_feed
+    monkeypatch.setattr(Delivery, "start_feed", lambda self, *args, **kw: fed_from.append(args[2]) or
+                        start_feed(self, *args, **kw))
+    server = start_server()
+    client = RawClient(server.endpoint)
+    try:
+        client.send(p.HELLO_REQUEST)
+        client.send(p.SUBMIT_REQUEST, {"kind": "large", "params": {"frames": 60, "size": SIZE, "delay": 0.02}})
+        time.sleep(0.8)  # not reading while 30-40 frames are made: the queue fills, the rest waits on disk
+        stream = client.job_stream(next(m for m in iter(client.receive, None) if m.type == p.SUBMIT_REPLY).job_id)
+        assert [m.content["index"] for m in stream if m.type == p.FRAME] == list(range(60))
+        assert stream[-1].type == p.DONE and [m.content["seq"] for m in stream] == list(range(61))
+        assert fed_from and 0 < fed_from[0] < 60  # it did fall behind, and not from the start
+    finally:
+        client.close()
