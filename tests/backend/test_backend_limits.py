@@ -71,6 +71,7 @@ def test_renders_over_the_frame_and_disk_limits_and_unknown_buffers_are_refused_
                                                                                                   connect):
     server = start_server(job_limits=JobLimits(max_frames=6, max_disk_bytes=1 << 20))
     client = connect(server)
+    assert client.server["job_limits"] == {"max_audio_seconds": 1800.0, "max_frames": 6, "max_disk_bytes": 1 << 20}
     with pytest.raises(BackendError, match="8 frames asked for; this backend renders at most 6") as info:
         client.submit_render(talking_sequence(8))
     assert info.value.code == p.BAD_INPUT
