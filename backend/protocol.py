@@ -344,7 +344,8 @@ def unpack_coefficients(fields, buffers: dict) -> dict:
             inside = np.abs(array) <= MAX_COEFFICIENT  # False for NaN and inf too
         if not inside.all():
             frame = int(np.argwhere(~inside)[0][0])
+            value = array[frame][~inside[frame]][0]
             raise ProtocolError(BAD_INPUT, f"coefficients: {name} must be finite numbers within "
-                                           f"+-{MAX_COEFFICIENT:g}; frame {frame} has {array[frame][~inside[frame]][0]!r}")
+                                           f"+-{MAX_COEFFICIENT:g}; frame {frame} has {value!r}")
     return {"model_id": model_id, "fps": float(fps), "channel_names": tuple(names),
             "expression": expression, "pose": pose, "metadata": metadata}

@@ -246,7 +246,8 @@ class Server:
         self._reply(identity, request, HELLO_REPLY, {
             "server": f"s2t-backend {__version__}", "protocol": list(PROTOCOL_VERSION), "instance": self.instance,
             "heartbeat_interval": self.config.heartbeat_interval, "client_timeout": self.config.client_timeout,
-            "limits": asdict(self.config.limits), "job_limits": asdict(self.config.job_limits), "workers": self.config.workers, "device": self.config.device,
+            "limits": asdict(self.config.limits), "job_limits": asdict(self.config.job_limits),
+            "workers": self.config.workers, "device": self.config.device,
             "jobs": {name: kind.info() for name, kind in self.kinds.items()},
         })  # fmt: skip
 

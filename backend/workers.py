@@ -153,7 +153,8 @@ class WorkerPool:
                     job.cancel_reason = "its output could not be stored"
                     job.cancel.set()
                     error = (error_message(NO_SPACE, f"the backend's disk is full; the job stopped: {exc.strerror}")
-                             if full else error_message(INTERNAL, f"the backend could not store this job's output: {exc}"))
+                             if full else
+                             error_message(INTERNAL, f"the backend could not store this job's output: {exc}"))
                     self._emit(push, job, error, "failed", store=False)
         finally:
             push.close(linger=-1)

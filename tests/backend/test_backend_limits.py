@@ -75,7 +75,8 @@ def test_renders_over_the_frame_and_disk_limits_and_unknown_buffers_are_refused_
     with pytest.raises(BackendError, match="8 frames asked for; this backend renders at most 6") as info:
         client.submit_render(talking_sequence(8))
     assert info.value.code == p.BAD_INPUT
-    with pytest.raises(BackendError, match="4 frames at 1024 px would take about 12 MiB in the job folder; this backend allows 1 MiB") as info:
+    with pytest.raises(BackendError, match="4 frames at 1024 px would take about 12 MiB in the job folder; "
+                                           "this backend allows 1 MiB") as info:
         client.submit_render(talking_sequence(4), size=1024, encoding="raw")
     assert info.value.code == p.BAD_INPUT
     fields, buffers = p.pack_coefficients(talking_sequence(2))
