@@ -455,7 +455,7 @@ def prepare_render(params: dict, buffers: dict, style_a: Path | None = None,
 
 
 def run_render(job: RenderInput, ctx: JobContext, style_a: Path | None = None) -> Iterator[Message]:
-    yield progress("loading face model", 0, len(job.frames))
+    yield progress("loading the face model", 0, len(job.frames))
     model = face_model()
     if job.renderer == "neural":
         yield progress("loading Style-A", 0, len(job.frames))
