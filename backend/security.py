@@ -59,7 +59,7 @@ def make_keys(folder: str | Path) -> dict[str, Path]:
     folder = Path(folder)
     if (folder / "server.key_secret").exists():
         raise ConfigError(f"{folder} already holds keys; remove them or choose another folder")
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # a new folder is private; an existing one is the user's
     authorized = folder / "authorized_clients"
     mask = os.umask(0o077)  # secret keys are created 0600 (and folders 0700), never readable for a moment
     try:

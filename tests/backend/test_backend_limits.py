@@ -145,6 +145,7 @@ def test_keys_are_private_from_the_start_even_under_umask_000(tmp_path, monkeypa
         os.umask(old)
     assert created_modes == [0o600, 0o600]
     assert stat.S_IMODE(paths["authorized"].stat().st_mode) == 0o700
+    assert stat.S_IMODE((tmp_path / "keys").stat().st_mode) == 0o700
     assert stat.S_IMODE(paths["server_public"].stat().st_mode) == 0o644
 
 
@@ -159,3 +160,15 @@ def test_the_command_takes_the_job_limits(tmp_path):
     args = _serve_parser().parse_args(["--max-audio-minutes", "5", "--max-job-frames", "100", "--max-job-gb", "0.5"])
     assert config_from_args(args).job_limits == JobLimits(300.0, 100, 1 << 29)
     assert config_from_args(_serve_parser().parse_args([])).job_limits == JobLimits(1800.0, 45000, 20 << 30)
+
+
+def test_a_decoding_error_reads_plainly():
+    from backend.jobs import _audio_error
+    from s2t.video import MediaError
+
+    path = Path("/jobs/0a/inputs/audio.wav")
+    raw = MediaError(f"cannot read audio '{path}': [Errno 1094995529] Invalid data found when processing input: "
+                     f"'{path}'")
+    assert _audio_error(raw, path).message == "cannot decode the audio: Invalid data found when processing input"
+    assert _audio_error(MediaError(f"audio '{path}' is empty (0 samples)"), path).message == \
+        "the audio is empty (0 samples)"
