@@ -44,7 +44,6 @@ import numpy as np
 
 from backend.protocol import (BAD_INPUT, COEFFICIENTS, FRAME, NOT_AVAILABLE, PROGRESS, RIG, Message, ProtocolError,
                               make_message, pack_coefficients, unpack_coefficients)
-from s2t.pipeline import FPS, emotion_text
 from s2t.face import CoeffSequence, FaceModel
 from s2t.face.detect import FaceImageError, load_image
 from s2t.face.fit import fit_photo
@@ -52,6 +51,7 @@ from s2t.face.pose import apply_pose
 from s2t.face.preview import region_face_colors, render_mesh
 from s2t.face.rig import RIG_ID, build_rig
 from s2t.face.rig.blendshapes import ARKIT_52
+from s2t.pipeline import FPS, emotion_text
 from s2t.style_a.artstyle import ArtStyle, Stylizer, list_art_presets, load_art_preset
 from s2t.style_a.cpu_renderer import CpuRenderer
 from s2t.style_a.photo import PreparedPhoto, prepare_photo
