@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -50,10 +51,11 @@ from s2t.face.pose import apply_pose
 from s2t.face.preview import region_face_colors, render_mesh
 from s2t.face.rig import RIG_ID, build_rig
 from s2t.face.rig.blendshapes import ARKIT_52
+from s2t.pipeline import FPS, emotion_text
 from s2t.style_a.artstyle import ArtStyle, Stylizer, list_art_presets, load_art_preset
 from s2t.style_a.cpu_renderer import CpuRenderer
 from s2t.style_a.photo import PreparedPhoto, prepare_photo
-from s2t.video import MediaError
+from s2t.video import MAX_AUDIO_SECONDS, MediaError, probe_audio
 
 
 class JobError(Exception):
@@ -81,8 +83,21 @@ class JobContext:
 
 
 @dataclass(frozen=True)
+class JobLimits:
+    """What one job may ask for (``s2t-backend --max-audio-minutes``, ``--max-job-frames``, ``--max-job-gb``)."""
+
+    max_audio_seconds: float = MAX_AUDIO_SECONDS
+    max_frames: int = int(MAX_AUDIO_SECONDS * FPS)  # a render of the longest speech
+    max_disk_bytes: int = 20 << 30
+
+
+@dataclass(frozen=True)
 class JobKind:
-    """One kind of job; ``unavailable`` (a reason) marks kinds this backend cannot run yet."""
+    """One kind of job; ``unavailable`` (a reason) marks kinds this backend cannot run yet.
+
+    ``buffers`` names the buffers the kind takes (``None``: any); a request with others is
+    refused rather than stored unused.
+    """
 
     name: str
     description: str
@@ -90,6 +105,7 @@ class JobKind:
     run: Callable[[Any, JobContext], Iterator[Message]] | None = None
     unavailable: str | None = None
     extra_info: dict | None = None
+    buffers: tuple[str, ...] | None = None
 
     def info(self) -> dict:
         """How ``hello_reply`` describes this kind."""
@@ -154,7 +170,17 @@ def _user_file_error(exc: FaceImageError | MediaError, path: Path, what: str) ->
     return JobError(BAD_INPUT, str(exc).replace(repr(str(path)), what).replace(str(path), what))
 
 
+def _audio_error(exc: MediaError, path: Path) -> JobError:
+    """A decoding error in the user's words: FFmpeg's reason without its error number or the server's path."""
+    reason = re.search(r"\[Errno -?\d+\] (.+?)(?:: '[^']*')?$", str(exc))
+    if reason is None:
+        error = _user_file_error(exc, path, "the audio")
+        return JobError(error.code, error.message.replace("audio the audio", "the audio"))
+    return JobError(BAD_INPUT, f"cannot decode the audio: {reason.group(1)}")
+
+
 def progress(stage: str, done: int = 0, total: int = 0) -> Message:
+    """A ``progress`` message: frames done of total while rendering, else steps done of the job's steps."""
     return make_message(PROGRESS, {"stage": stage, "done": done, "total": total})
 
 
@@ -195,6 +221,11 @@ def encode_frame(message: Message) -> Message:
 # -- parameter checks ---------------------------------------------------------------------------
 
 
+def disk_size(nbytes: float) -> str:
+    """``"36 MiB"``, ``"1.5 GiB"``: a size for a person."""
+    return f"{nbytes / 2**30:.1f} GiB" if nbytes >= 2**30 else f"{nbytes / 2**20:.0f} MiB"
+
+
 def _int(params: dict, key: str, default: int, low: int, high: int) -> int:
     value = params.get(key, default)
     if type(value) is not int or not low <= value <= high:
@@ -226,9 +257,9 @@ def prepare_fit(params: dict, buffers: dict) -> tuple[None, dict]:
 
 
 def run_fit(_: None, ctx: JobContext) -> Iterator[Message]:
-    yield progress("loading face model")
+    yield progress("loading the face model", 0, 2)
     model = face_model()
-    yield progress("fitting photo")
+    yield progress("fitting the photo", 1, 2)
     photo = ctx.inputs["photo"]
     try:
         fit, landmarks = fit_photo(model, photo)
@@ -255,13 +286,14 @@ def prepare_rig(params: dict, buffers: dict) -> tuple[None, dict]:
 
 def run_rig(_: None, ctx: JobContext) -> Iterator[Message]:
     """The rig's arrays in the model's own frame and units (clients convert for their app)."""
-    yield progress("loading face model")
+    photo = ctx.inputs.get("photo")
+    steps = 2 if photo is not None else 1
+    yield progress("loading the face model", 0, steps)
     model = face_model()
     metadata: dict = {"source": "rig"}
     buffers: dict = {}
-    photo = ctx.inputs.get("photo")
     if photo is not None:
-        yield progress("fitting photo")
+        yield progress("fitting the photo", 1, steps)
         try:
             fit, landmarks = fit_photo(model, photo)
         except FaceImageError as exc:
@@ -294,30 +326,41 @@ class CoefficientsInput:
 def prepare_coefficients(params: dict, buffers: dict) -> tuple[CoefficientsInput, dict]:
     if not isinstance(buffers.get("audio"), bytes) or not buffers["audio"]:
         raise JobError(BAD_INPUT, "the 'audio' buffer must hold the bytes of a speech recording (WAV, FLAC, MP3 ...)")
-    text = params.get("text")
-    if not isinstance(text, str) or not 0 < len(text.strip()) <= 2000:
-        raise JobError(BAD_INPUT, "text must describe the emotion in words (1 to 2000 characters), e.g. "
-                                  "'He is joyful, pulling up the lip corners'")
+    try:
+        text = emotion_text(params.get("text"))
+    except ValueError as exc:
+        raise JobError(BAD_INPUT, f"text: {exc}") from None
     strength = params.get("strength", 1.0)
     if type(strength) not in (int, float) or not 0 <= strength <= 4:
         raise JobError(BAD_INPUT, f"strength must be a number from 0 (neutral) to 4, got {strength!r}")
     _image_bytes(buffers, "photo", required=False)
-    return CoefficientsInput(text.strip(), _int(params, "seed", 0, 0, 2**31 - 1), float(strength)), {}
+    return CoefficientsInput(text, _int(params, "seed", 0, 0, 2**31 - 1), float(strength)), {}
 
 
-def run_coefficients(job: CoefficientsInput, ctx: JobContext, checkpoint: str = "default") -> Iterator[Message]:
-    """Style-E on the uploaded speech; the photo, if sent, conditions the motion on its face shape."""
+def run_coefficients(job: CoefficientsInput, ctx: JobContext, checkpoint: str = "default",
+                     max_audio_seconds: float | None = MAX_AUDIO_SECONDS) -> Iterator[Message]:
+    """Style-E on the uploaded speech; the photo, if sent, conditions the motion on its face shape.
+
+    The audio's length is read from its header first: a recording over ``max_audio_seconds``
+    is refused (``bad_input``) before it is decoded or the model is loaded.
+    """
     from s2t.audio import load_audio
     from s2t.style_e.conditioning import identity_from_photo
 
-    yield progress("loading Style-E")
+    steps = 4 if "photo" in ctx.inputs else 3
+    yield progress("reading the audio", 0, steps)
+    try:
+        probe_audio(ctx.inputs["audio"], max_seconds=max_audio_seconds, label="the audio")
+    except MediaError as exc:
+        raise JobError(BAD_INPUT, str(exc)) from None
+    yield progress("loading Style-E", 1, steps)
     try:
         style_e = style_e_model(checkpoint, ctx.device)
     except FileNotFoundError as exc:
         raise JobError(NOT_AVAILABLE, str(exc)) from None
     metadata, identity = {"audio": "sent to the backend"}, None
     if "photo" in ctx.inputs:
-        yield progress("fitting the photo")
+        yield progress("fitting the photo", 2, steps)
         try:
             identity = identity_from_photo(ctx.inputs["photo"])
         except FaceImageError as exc:
@@ -326,8 +369,8 @@ def run_coefficients(job: CoefficientsInput, ctx: JobContext, checkpoint: str = 
     try:
         audio = load_audio(ctx.inputs["audio"])
     except MediaError as exc:
-        raise _user_file_error(exc, ctx.inputs["audio"], "the audio") from None
-    yield progress("sampling")
+        raise _audio_error(exc, ctx.inputs["audio"]) from None
+    yield progress("sampling", steps - 1, steps)
     sequence = style_e.generate(audio, job.text, job.seed, job.strength, identity, metadata=metadata)
     fields, arrays = pack_coefficients(sequence)
     yield make_message(COEFFICIENTS, fields, arrays)
@@ -365,8 +408,13 @@ def renderer_reasons(style_a: Path | None) -> dict[str, str | None]:
     return reasons
 
 
-def prepare_render(params: dict, buffers: dict, style_a: Path | None = None) -> tuple[RenderInput, dict]:
-    """Check a render request. ``renderer: auto`` is ``cpu`` when a photo is sent, else ``rig-preview``."""
+def prepare_render(params: dict, buffers: dict, style_a: Path | None = None,
+                   limits: JobLimits = JobLimits()) -> tuple[RenderInput, dict]:
+    """Check a render request. ``renderer: auto`` is ``cpu`` when a photo is sent, else ``rig-preview``.
+
+    The facts returned include ``disk_bytes``, an upper estimate of what the frames will take
+    in the job folder, for the server to compare with the free space.
+    """
     try:
         sequence = CoeffSequence(**unpack_coefficients(params.get("coefficients"), buffers))
     except ProtocolError as exc:
@@ -401,7 +449,18 @@ def prepare_render(params: dict, buffers: dict, style_a: Path | None = None) -> 
         raise JobError(BAD_INPUT, f"art_strength must be a number from 0 to 1, got {strength!r}")
     job = RenderInput(sequence, range(*span), _int(params, "size", 256, 16, 1024),
                       _choice(params, "encoding", ("png", "raw"), "png"), renderer, art_preset, float(strength))
-    info = {"renderer": renderer, "renderer_note": RENDERERS[renderer][0], "frames": len(job.frames), "size": job.size}
+    if len(job.frames) > limits.max_frames:
+        raise JobError(BAD_INPUT, f"{len(job.frames)} frames asked for; this backend renders at most "
+                                  f"{limits.max_frames} per job (s2t-backend --max-job-frames): render it in parts")
+    # raw frames are stored as they are; PNGs of rendered faces take well under 60 % of that
+    disk_bytes = int(len(job.frames) * job.size**2 * 3 * (1.0 if job.encoding == "raw" else 0.6))
+    if disk_bytes > limits.max_disk_bytes:
+        raise JobError(BAD_INPUT, f"{len(job.frames)} frames at {job.size} px would take about "
+                                  f"{disk_size(disk_bytes)} in the job folder; this backend allows "
+                                  f"{disk_size(limits.max_disk_bytes)} per job (s2t-backend --max-job-gb): render "
+                                  "fewer frames, a smaller size, or PNG frames")
+    info = {"renderer": renderer, "renderer_note": RENDERERS[renderer][0], "frames": len(job.frames), "size": job.size,
+            "disk_bytes": disk_bytes}
     return job, info
 
 
@@ -413,7 +472,7 @@ def render_chunks(job: RenderInput, frames: int) -> list[RenderInput]:
 
 
 def run_render(job: RenderInput, ctx: JobContext, style_a: Path | None = None) -> Iterator[Message]:
-    yield progress("loading face model", 0, len(job.frames))
+    yield progress("loading the face model", 0, len(job.frames))
     model = face_model()
     if job.renderer == "neural":
         yield progress("loading Style-A", 0, len(job.frames))
@@ -428,8 +487,11 @@ def run_render(job: RenderInput, ctx: JobContext, style_a: Path | None = None) -
         images = _cpu_frames(model, job, ctx)
     else:
         images = _rig_preview_frames(model, job)
-    for index, image in zip(job.frames, images):
-        yield frame_message(index, image, job.encoding, job.renderer)
+    try:
+        for index, image in zip(job.frames, images):
+            yield frame_message(index, image, job.encoding, job.renderer)
+    except ValueError as exc:  # coefficients the renderer cannot draw (the camera's check, a head turned away)
+        raise JobError(BAD_INPUT, f"the coefficients cannot be rendered: {exc}") from None
 
 
 def _cpu_frames(model: FaceModel, job: RenderInput, ctx: JobContext) -> Iterator[np.ndarray]:
@@ -501,9 +563,11 @@ def _rig_preview_frames(model: FaceModel, job: RenderInput) -> Iterator[np.ndarr
                           centre=np.array([0.0, -0.02, 0.0]), extent=0.15)
 
 
-def default_kinds(style_e: str = "default", style_a: Path | None = None) -> dict[str, JobKind]:
+def default_kinds(style_e: str = "default", style_a: Path | None = None,
+                  limits: JobLimits = JobLimits()) -> dict[str, JobKind]:
     """The job kinds a stock backend offers; ``style_e`` is the Style-E checkpoint (a known name or a path),
-    ``style_a`` the folder of the neural Style-A renderer (None: only the CPU renderer)."""
+    ``style_a`` the folder of the neural Style-A renderer (None: only the CPU renderer), ``limits`` what
+    one job may ask for."""
     if style_a is not None:
         from s2t.style_a.neural.checkpoint import style_a_files
 
@@ -513,14 +577,18 @@ def default_kinds(style_e: str = "default", style_a: Path | None = None) -> dict
                         **({"reason": reasons[name]} if reasons[name] else {})}
                  for name, (text, _) in RENDERERS.items()}
     kinds = [
-        JobKind("fit", "fit the face rig to a photo: head pose, identity and expression", prepare_fit, run_fit),
+        JobKind("fit", "fit the face rig to a photo: head pose, identity and expression", prepare_fit, run_fit,
+                buffers=("photo",)),
         JobKind("rig", "the face rig's mesh and shape keys; with a photo, shaped and textured after it",
-                prepare_rig, run_rig),
-        JobKind("render", "render a coefficient sequence into frames", partial(prepare_render, style_a=style_a),
-                partial(run_render, style_a=style_a),
-                extra_info={"renderers": renderers, "art_presets": list_art_presets()}),
+                prepare_rig, run_rig, buffers=("photo",)),
+        JobKind("render", "render a coefficient sequence into frames",
+                partial(prepare_render, style_a=style_a, limits=limits), partial(run_render, style_a=style_a),
+                extra_info={"renderers": renderers, "art_presets": list_art_presets()},
+                buffers=("expression", "pose", "photo", "art")),
         JobKind("coefficients", "Style-E: speech + emotion text (+ photo) -> coefficient sequence",
-                prepare_coefficients, partial(run_coefficients, checkpoint=style_e),
-                unavailable=None if importlib.util.find_spec("torch") else "Style-E needs PyTorch, not installed here"),
+                prepare_coefficients,
+                partial(run_coefficients, checkpoint=style_e, max_audio_seconds=limits.max_audio_seconds),
+                unavailable=None if importlib.util.find_spec("torch") else "Style-E needs PyTorch, not installed here",
+                buffers=("audio", "photo")),
     ]
     return {kind.name: kind for kind in kinds}

@@ -32,7 +32,7 @@ from datetime import datetime, timezone
 
 import numpy as np
 
-PROTOCOL_VERSION = (1, 1)
+PROTOCOL_VERSION = (1, 2)
 """(major, minor) of the wire format, versioned apart from the package; see docs/protocol.md."""
 
 DEFAULT_ENDPOINT = "tcp://127.0.0.1:5599"
@@ -76,10 +76,11 @@ NOT_AVAILABLE = "not_available"        # a job kind or renderer this backend doe
 UNKNOWN_JOB = "unknown_job"            # no job with that id
 BUSY = "busy"                          # the job queue is full
 INTERRUPTED = "interrupted"            # the backend stopped before the job finished
+NO_SPACE = "no_space"                  # 1.2: the backend's disk is too full to store the job
 INTERNAL = "internal"                  # a bug in the backend; the message says what failed
 ENGINE_UNAVAILABLE = "engine_unavailable"  # the backend's Ray cluster cannot be reached (s2t-backend --engine ray)
 ERROR_CODES = (BAD_MESSAGE, TOO_LARGE, VERSION_MISMATCH, UNKNOWN_TYPE, BAD_INPUT, NOT_AVAILABLE,
-               UNKNOWN_JOB, BUSY, INTERRUPTED, INTERNAL, ENGINE_UNAVAILABLE)  # fmt: skip
+               UNKNOWN_JOB, BUSY, INTERRUPTED, NO_SPACE, INTERNAL, ENGINE_UNAVAILABLE)  # fmt: skip
 
 ARRAY_DTYPES = ("|u1", "|i1", "<u2", "<i2", "<i4", "<i8", "<f2", "<f4", "<f8", "|b1")
 """The dtypes an array buffer may have: plain little-endian numbers, never objects."""
@@ -87,6 +88,8 @@ ARRAY_DTYPES = ("|u1", "|i1", "<u2", "<i2", "<i4", "<i8", "<f2", "<f4", "<f8", "
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,31}")
 _ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 MAX_DIMS = 8
+MAX_COEFFICIENT = 1000.0
+"""Coefficient values (weights, radians, model units) beyond this are refused: no face means them."""
 
 
 @dataclass(frozen=True)
@@ -337,5 +340,13 @@ def unpack_coefficients(fields, buffers: dict) -> dict:
                                        f"got {expression.shape}")
     if pose.shape != (len(expression), 6):
         raise ProtocolError(BAD_INPUT, f"coefficients: pose must be (T={len(expression)}, 6), got {pose.shape}")
+    for name, array in (("expression", expression), ("pose", pose)):
+        with np.errstate(invalid="ignore"):
+            inside = np.abs(array) <= MAX_COEFFICIENT  # False for NaN and inf too
+        if not inside.all():
+            frame = int(np.argwhere(~inside)[0][0])
+            value = array[frame][~inside[frame]][0]
+            raise ProtocolError(BAD_INPUT, f"coefficients: {name} must be finite numbers within "
+                                           f"+-{MAX_COEFFICIENT:g}; frame {frame} has {value!r}")
     return {"model_id": model_id, "fps": float(fps), "channel_names": tuple(names),
             "expression": expression, "pose": pose, "metadata": metadata}

@@ -59,14 +59,19 @@ def make_keys(folder: str | Path) -> dict[str, Path]:
     folder = Path(folder)
     if (folder / "server.key_secret").exists():
         raise ConfigError(f"{folder} already holds keys; remove them or choose another folder")
-    folder.mkdir(parents=True, exist_ok=True)
-    server_public, server_secret = zmq.auth.create_certificates(folder, "server")
-    client_public, client_secret = zmq.auth.create_certificates(folder, "client")
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # a new folder is private; an existing one is the user's
     authorized = folder / "authorized_clients"
-    authorized.mkdir(exist_ok=True)
-    shutil.copy(client_public, authorized / "client.key")
-    for secret in (server_secret, client_secret):
-        os.chmod(secret, 0o600)
+    mask = os.umask(0o077)  # secret keys are created 0600 (and folders 0700), never readable for a moment
+    try:
+        server_public, server_secret = zmq.auth.create_certificates(folder, "server")
+        client_public, client_secret = zmq.auth.create_certificates(folder, "client")
+        authorized.mkdir(mode=0o700, exist_ok=True)
+        shutil.copy(client_public, authorized / "client.key")
+    finally:
+        os.umask(mask)
+    os.chmod(authorized, 0o700)  # an existing folder too: it decides who may run jobs
+    for public in (server_public, client_public, authorized / "client.key"):
+        os.chmod(public, 0o644)
     return {"server_public": Path(server_public), "server_secret": Path(server_secret),
             "client_public": Path(client_public), "client_secret": Path(client_secret), "authorized": authorized}
 

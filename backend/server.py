@@ -1,7 +1,8 @@
 """``s2t-backend``: the ZeroMQ service that runs jobs for Blender and any other client.
 
 One I/O thread owns the ROUTER socket: it answers requests at once (they never wait for a
-job) and forwards what the workers produce. Worker threads (one per GPU, or CPU threads) take
+job) and forwards what the workers produce, never holding more than a few messages for a
+client that reads slowly (:mod:`backend.delivery`). Worker threads (one per GPU, or CPU threads) take
 jobs from a queue; each worker's output thread encodes every output, writes it into the
 job's folder (:mod:`backend.store`) and passes it to the I/O thread (:mod:`backend.workers`).
 So a crash loses nothing already produced, and a client that reconnects can ``fetch`` a job
@@ -18,10 +19,10 @@ travel as bytes and are saved under server-chosen names; every frame has a size 
 from __future__ import annotations
 
 import argparse
-import errno
 import json
 import logging
 import os
+import shutil
 import signal
 import sys
 import threading
@@ -31,15 +32,16 @@ from pathlib import Path
 
 import zmq
 
+from backend.delivery import FULL, GONE, SEND_QUEUE, Delivery
 from backend.engine_ray import EngineError, RayEngine, RayOptions
-from backend.jobs import JobError, JobKind, default_kinds, face_model
+from backend.jobs import JobError, JobKind, JobLimits, default_kinds, disk_size, face_model
 from backend.protocol import (BAD_INPUT, BUSY, CANCEL_REPLY, CANCEL_REQUEST, DEFAULT_ENDPOINT, FETCH_REPLY,
-                              FETCH_REQUEST, FINAL_TYPES, FRAME, HEARTBEAT, HELLO_REPLY, HELLO_REQUEST, INTERNAL,
-                              INTERRUPTED, NOT_AVAILABLE, PROTOCOL_VERSION, REQUEST_TYPES, STATUS_REPLY, STATUS_REQUEST,
+                              FETCH_REQUEST, FRAME, HEARTBEAT, HELLO_REPLY, HELLO_REQUEST, INTERNAL,
+                              NO_SPACE, NOT_AVAILABLE, PROTOCOL_VERSION, REQUEST_TYPES, STATUS_REPLY, STATUS_REQUEST,
                               SUBMIT_REPLY, SUBMIT_REQUEST, UNKNOWN_JOB, UNKNOWN_TYPE, Limits, Message, ProtocolError,
                               deserialize, error_message, make_message, new_id, serialize)
 from backend.security import ConfigError, check_bind, curve_server, make_keys
-from backend.store import FINAL_STATES, JobStore
+from backend.store import FINAL_STATES, JobStore, disk_full
 from backend.workers import LiveJob, WorkerPool
 from s2t import __version__
 
@@ -69,6 +71,8 @@ class ServerConfig:
     engine: str = "threads"  # "threads": worker threads here; "ray": Ray actors, ``workers`` of them (engine_ray)
     ray_address: str | None = None  # None: a Ray on this machine; "auto" or "ray://head:10001": a cluster
     ray_chunk_frames: int = 25  # the Ray engine renders long takes in chunks of this many frames
+    job_limits: JobLimits = field(default_factory=JobLimits)  # audio length, frames and disk per job
+    disk_reserve: int = 1 << 30  # a job whose estimated output would leave less free space is refused
 
 
 class Server:
@@ -77,7 +81,7 @@ class Server:
     def __init__(self, config: ServerConfig, kinds: dict[str, JobKind] | None = None):
         check_bind(config.bind, config.curve_keys is not None)
         self.config = config
-        self.kinds = default_kinds(config.style_e, config.style_a) if kinds is None else kinds
+        self.kinds = default_kinds(config.style_e, config.style_a, config.job_limits) if kinds is None else kinds
         self.store = JobStore(config.jobs_dir)
         self.instance = new_id()
         self.started = time.monotonic()
@@ -86,7 +90,8 @@ class Server:
         self.router = self.context.socket(zmq.ROUTER)
         self.router.setsockopt(zmq.ROUTER_MANDATORY, 1)  # sending to a vanished client raises instead of vanishing
         self.router.setsockopt(zmq.ROUTER_HANDOVER, 1)  # a client reconnecting with its identity takes it over
-        self.router.setsockopt(zmq.SNDHWM, 0)  # never drop a frame; a silent client is cut off by the heartbeat
+        # A full client queue answers EAGAIN (ROUTER_MANDATORY); the client then gets the rest from disk.
+        self.router.setsockopt(zmq.SNDHWM, SEND_QUEUE)
         self.router.setsockopt(zmq.LINGER, 500)  # a stopping backend gets its last messages out, briefly
         # Frames up to twice the limit get a polite too_large reply; beyond, ZeroMQ drops the peer.
         limits = config.limits
@@ -115,6 +120,7 @@ class Server:
         # with Ray, the pool's threads only dispatch to the actors (its job manifests say device "ray:k")
         count, device = (config.workers, config.device) if self.engine is None else (self.engine.dispatchers, "ray")
         self.workers = WorkerPool(self.context, events_endpoint, self.store, count, device)
+        self.delivery = Delivery(self.router, self.store)
         self._live: dict[str, LiveJob] = {}
         self._clients: dict[bytes, float] = {}
         self._stop = threading.Event()
@@ -146,21 +152,25 @@ class Server:
             self._thread.join(timeout)
 
     def serve_forever(self, shutdown_grace: float = 5.0) -> None:
+        interrupted = self.store.mark_interrupted()
+        if interrupted:
+            log.info("%d job(s) left unfinished by an earlier backend are now marked interrupted", len(interrupted))
         self._prune_job_folders()
         self.workers.start()
         poller = zmq.Poller()
         poller.register(self.router, zmq.POLLIN)
         poller.register(self.events, zmq.POLLIN)
         tick = min(self.config.heartbeat_interval, 0.1)
-        next_check, next_prune, deadline = 0.0, time.monotonic() + 3600.0, None
+        next_check, next_prune, deadline, waiting = 0.0, time.monotonic() + 3600.0, None, False
         try:
             while True:
-                ready = dict(poller.poll(tick * 1000))
+                ready = dict(poller.poll((0.005 if waiting else tick) * 1000))
                 if self.events in ready:
                     self._drain(self.events, self._on_event, copy=False)
                 if deadline is None:
                     if self.router in ready:
                         self._drain(self.router, self._on_request)
+                    waiting = self.delivery.pump(self._live)
                     if time.monotonic() >= next_check:
                         self._expire_clients()
                         next_check = time.monotonic() + self.config.heartbeat_interval
@@ -220,14 +230,9 @@ class Server:
 
     # -- I/O thread: requests --------------------------------------------------------------------
 
-    def _send(self, identity: bytes, frames: list) -> bool:
-        try:
-            self.router.send_multipart([identity, *frames], zmq.NOBLOCK, copy=False)
-            return True
-        except zmq.ZMQError as exc:  # EHOSTUNREACH: the client is gone
-            if exc.errno != errno.EHOSTUNREACH:
-                log.warning("could not send to a client: %s", exc)
-            return False
+    def _send(self, identity: bytes, frames: list) -> None:
+        """A reply, heartbeat or request error: sent now, or queued while the client's queue is full."""
+        self.delivery.reply(identity, frames)
 
     def _reply(self, identity: bytes, request: Message, msg_type: str, content: dict,
                job_id: str | None = None) -> None:
@@ -259,7 +264,8 @@ class Server:
         self._reply(identity, request, HELLO_REPLY, {
             "server": f"s2t-backend {__version__}", "protocol": list(PROTOCOL_VERSION), "instance": self.instance,
             "heartbeat_interval": self.config.heartbeat_interval, "client_timeout": self.config.client_timeout,
-            "limits": asdict(self.config.limits), "workers": self.config.workers, "device": self.config.device,
+            "limits": asdict(self.config.limits), "job_limits": asdict(self.config.job_limits),
+            "workers": self.config.workers, "device": self.config.device,
             "jobs": {name: kind.info() for name, kind in self.kinds.items()},
         })  # fmt: skip
 
@@ -276,18 +282,37 @@ class Server:
             raise JobError(NOT_AVAILABLE, kind.unavailable)
         if not isinstance(params, dict):
             raise JobError(BAD_INPUT, "params must be an object")
+        unknown = [buffer for buffer in request.buffers if kind.buffers is not None and buffer not in kind.buffers]
+        if unknown:
+            raise JobError(BAD_INPUT, f"the {name} job takes the buffers {', '.join(kind.buffers)}; "
+                                      f"not {', '.join(map(repr, unknown))}")
         if self.workers.queue.qsize() >= self.config.max_queued:
             raise JobError(BUSY, f"{self.workers.queue.qsize()} jobs are waiting already; try again later")
         job_input, info = kind.prepare(params, request.buffers)
+        self._check_free_space(info.pop("disk_bytes", 0) + sum(len(v) if isinstance(v, bytes) else v.nbytes
+                                                               for v in request.buffers.values()))
         job_id = new_id()
-        inputs = self.store.create(job_id, {"kind": name, "params": params, "info": info, "state": "queued"},
-                                   request.buffers)
+        try:
+            inputs = self.store.create(job_id, {"kind": name, "params": params, "info": info, "state": "queued"},
+                                       request.buffers)
+        except OSError as exc:
+            if not disk_full(exc):
+                raise
+            raise JobError(NO_SPACE, f"the backend's disk is full ({self.store.root}): {exc.strerror}") from None
         job = LiveJob(job_id, kind, request.request_id, job_input, inputs, subscribers={identity})
         self._live[job_id] = job
         self.workers.queue.put(job)
         log.info("job %s (%s) queued", job_id, name)
         content = {"job_id": job_id, "kind": name, "state": "queued", "queue_position": self.workers.queue.qsize()}
         self._reply(identity, request, SUBMIT_REPLY, {**content, **info}, job_id=job_id)
+
+    def _check_free_space(self, needed: int) -> None:
+        """Refuse a job whose inputs and estimated outputs would fill the jobs folder's disk."""
+        free = shutil.disk_usage(self.store.root).free
+        if needed > free - self.config.disk_reserve:
+            raise JobError(NO_SPACE, f"this job needs about {disk_size(needed)} in the job folder; the backend's "
+                                     f"disk has {disk_size(free)} free and keeps {disk_size(self.config.disk_reserve)} "
+                                     "spare")
 
     def _job_id(self, request: Message) -> str:
         if request.job_id is None:
@@ -332,23 +357,22 @@ class Server:
                 "error": manifest.get("error")}
 
     def _fetch(self, identity: bytes, request: Message) -> None:
-        """Send a job's stored outputs again, then (if it is still running) the rest as produced."""
+        """Send a job's stored outputs again, then (if it is still running) the rest as produced.
+
+        The stored outputs are read from disk one at a time as the client takes them
+        (:class:`backend.delivery.Feed`); a job that a backend stop interrupted ends with an
+        ``interrupted`` error.
+        """
         job_id = self._job_id(request)
         job = self._live.get(job_id)
         if job is None and self.store.manifest(job_id) is None:
             raise JobError(UNKNOWN_JOB, f"no job {job_id!r} on this backend")
-        stored = self.store.read_outputs(job_id, stop=job.delivered if job else None)
-        finished = bool(stored) and json.loads(stored[-1][0])["type"] in FINAL_TYPES
+        replayed = job.delivered if job else self.store.count_outputs(job_id)
         status = self._job_status(job_id)
-        self._reply(identity, request, FETCH_REPLY, {**status, "replayed": len(stored)}, job_id=job_id)
-        for frames in stored:
-            self._send(identity, frames)
+        self._reply(identity, request, FETCH_REPLY, {**status, "replayed": replayed}, job_id=job_id)
+        self.delivery.start_feed(identity, job_id, 0, request.request_id)
         if job is not None:
             job.subscribers.add(identity)
-        elif not finished:
-            text = f"the backend stopped before this job finished; the {len(stored)} outputs sent are all it produced"
-            error = error_message(INTERRUPTED, text, job_id=job_id, request_id=request.request_id)
-            self._send(identity, serialize(error))
 
     def _expire_clients(self) -> None:
         """Forget clients silent for ``client_timeout``; cancel jobs nobody listens to any more."""
@@ -357,6 +381,7 @@ class Server:
             if now - seen <= self.config.client_timeout:
                 continue
             del self._clients[identity]
+            self.delivery.forget(identity)
             for job in self._live.values():
                 job.subscribers.discard(identity)
                 if not job.subscribers and not job.cancel.is_set():
@@ -372,8 +397,19 @@ class Server:
         if job is None:
             return
         for identity in list(job.subscribers):
-            if not self._send(identity, frames[1:]):
+            feeds = self.delivery.feeds(identity, job.job_id)
+            if feeds:  # behind on this job: its feeds send the stored outputs in order
+                if control["final"] and control["seq"] is None:
+                    for feed in feeds:
+                        feed.tail = frames[1:]  # an unstored final error, not on disk
+                continue
+            state = self.delivery.send(identity, frames[1:])
+            if state == GONE:
                 job.subscribers.discard(identity)
+            elif state == FULL and (control["seq"] is not None or control["final"]):  # progress may be dropped
+                tail = frames[1:] if control["seq"] is None else None
+                self.delivery.start_feed(identity, job.job_id, job.delivered if tail else control["seq"],
+                                         job.request_id, tail=tail)
         if control["seq"] is not None:
             job.delivered = control["seq"] + 1
         job.frames += control["type"] == FRAME
@@ -412,7 +448,27 @@ def _serve_parser() -> argparse.ArgumentParser:
     parser.add_argument("--ray-address", help="with --engine ray: `auto` (the cluster of `ray start` here) or "
                         "ray://head:10001 (default: start a Ray on this machine)")
     parser.add_argument("--chunk-frames", type=int, default=25, help="with --engine ray: frames per render chunk")
+    limits = JobLimits()
+    parser.add_argument("--max-audio-minutes", type=float, default=limits.max_audio_seconds / 60,
+                        help=f"refuse speech longer than this (default {limits.max_audio_seconds / 60:g})")
+    parser.add_argument("--max-job-frames", type=int, default=limits.max_frames,
+                        help=f"refuse renders of more frames (default {limits.max_frames})")
+    parser.add_argument("--max-job-gb", type=float, default=limits.max_disk_bytes / 2**30,
+                        help=f"refuse renders whose frames would take more disk (GiB, default "
+                             f"{limits.max_disk_bytes / 2**30:g})")
     return parser
+
+
+def config_from_args(args: argparse.Namespace) -> ServerConfig:
+    """The configuration the command line asks for."""
+    return ServerConfig(
+        bind=args.bind, workers=max(1, args.workers), device=args.device, jobs_dir=args.jobs_dir,
+        heartbeat_interval=args.heartbeat, client_timeout=args.client_timeout, max_queued=args.max_queued,
+        limits=Limits(max_buffer_bytes=int(args.max_frame_mb * (1 << 20))), curve_keys=args.curve_keys,
+        style_e=args.style_e, style_a=args.style_a, keep_days=args.keep_days,
+        job_limits=JobLimits(args.max_audio_minutes * 60, args.max_job_frames, int(args.max_job_gb * 2**30)),
+        engine=args.engine, ray_address=args.ray_address, ray_chunk_frames=max(1, args.chunk_frames),
+    )  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -431,13 +487,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     args = _serve_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    config = ServerConfig(
-        bind=args.bind, workers=max(1, args.workers), device=args.device, jobs_dir=args.jobs_dir,
-        heartbeat_interval=args.heartbeat, client_timeout=args.client_timeout, max_queued=args.max_queued,
-        limits=Limits(max_buffer_bytes=int(args.max_frame_mb * (1 << 20))), curve_keys=args.curve_keys,
-        style_e=args.style_e, style_a=args.style_a, keep_days=args.keep_days,
-        engine=args.engine, ray_address=args.ray_address, ray_chunk_frames=max(1, args.chunk_frames),
-    )  # fmt: skip
+    config = config_from_args(args)
     try:
         server = Server(config)
     except (ConfigError, zmq.ZMQError) as exc:

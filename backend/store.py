@@ -15,6 +15,7 @@ replaying the folder re-sends exactly what the job produced. Job ids are checked
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -25,11 +26,19 @@ from pathlib import Path
 
 import numpy as np
 
+from backend.protocol import INTERRUPTED
+
 JOB_ID = re.compile(r"[0-9a-f]{32}")
-FINAL_STATES = ("finished", "cancelled", "failed")
+FINAL_STATES = ("finished", "cancelled", "failed", "interrupted")
+"""States a job never leaves; ``interrupted``: the backend stopped (or died) while it was queued or running."""
 
 _MAGIC = ((b"\x89PNG", "png"), (b"\xff\xd8\xff", "jpg"), (b"RIFF", "wav"), (b"fLaC", "flac"), (b"OggS", "ogg"),
           (b"ID3", "mp3"), (b"GIF8", "gif"), (b"BM", "bmp"))  # fmt: skip
+
+
+def disk_full(exc: BaseException) -> bool:
+    """A full disk or quota (which the operator can fix), as opposed to a bug."""
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
 def _extension(data: bytes) -> str:
@@ -77,10 +86,14 @@ class JobStore:
         if not JOB_ID.fullmatch(job_id):
             raise ValueError(f"bad job id {job_id!r}")
         folder = self.root / job_id
-        (folder / "inputs").mkdir(parents=True)
-        (folder / "outputs").mkdir()
-        paths = {name: _write_buffer(folder / "inputs" / name, value) for name, value in inputs.items()}
-        self.write_manifest(job_id, {**manifest, "job_id": job_id, "created": time.time()})
+        try:
+            (folder / "inputs").mkdir(parents=True)
+            (folder / "outputs").mkdir()
+            paths = {name: _write_buffer(folder / "inputs" / name, value) for name, value in inputs.items()}
+            self.write_manifest(job_id, {**manifest, "job_id": job_id, "created": time.time()})
+        except BaseException:  # a disk full mid-way: no half-made folder stays behind
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
         return paths
 
     def manifest(self, job_id: str) -> dict | None:
@@ -103,23 +116,47 @@ class JobStore:
             _write_buffer(outputs / f"{seq:06d}-{msg_type}-{name}", value)
         _atomic_write(outputs / f"{seq:06d}-{msg_type}.json", header)
 
-    def read_outputs(self, job_id: str, stop: int | None = None) -> list[list[bytes]]:
-        """The stored messages ``seq < stop`` (all by default) as frames ready to send again."""
+    def count_outputs(self, job_id: str) -> int:
+        """How many messages the job has stored."""
+        return len(list((self.root / job_id / "outputs").glob("[0-9]*-*.json")))
+
+    def read_output(self, job_id: str, seq: int) -> tuple[str, list[bytes]] | None:
+        """Stored message ``seq`` as ``(type, frames ready to send again)``, or ``None`` if there is none.
+
+        One message at a time, so replaying a long job to a client never holds more than one
+        frame in memory.
+        """
         outputs = self.root / job_id / "outputs"
-        messages = []
-        for header_path in sorted(outputs.glob("[0-9]*-*.json")):
-            if stop is not None and int(header_path.name.split("-", 1)[0]) >= stop:
-                break
-            header = header_path.read_bytes()
-            frames = [header]
-            for descriptor in json.loads(header)["buffers"]:
-                stem = f"{header_path.stem}-{descriptor['name']}"
-                if "dtype" in descriptor:
-                    frames.append(np.load(outputs / f"{stem}.npy", allow_pickle=False).tobytes())
-                else:
-                    frames.append(next(outputs.glob(f"{stem}.*")).read_bytes())
-            messages.append(frames)
-        return messages
+        header_path = next(outputs.glob(f"{seq:06d}-*.json"), None)
+        if header_path is None:
+            return None
+        header = header_path.read_bytes()
+        decoded = json.loads(header)
+        frames = [header]
+        for descriptor in decoded["buffers"]:
+            stem = f"{header_path.stem}-{descriptor['name']}"
+            if "dtype" in descriptor:
+                frames.append(np.load(outputs / f"{stem}.npy", allow_pickle=False).tobytes())
+            else:
+                frames.append(next(outputs.glob(f"{stem}.*")).read_bytes())
+        return decoded["type"], frames
+
+    def mark_interrupted(self) -> list[str]:
+        """Record ``interrupted`` for jobs a previous backend left queued or running; the ids.
+
+        Their end time is the folder's last change, so ``prune`` deletes them after
+        ``--keep-days`` like any finished job. Call only when no backend serves this folder.
+        """
+        marked = []
+        for folder in self.root.iterdir():
+            manifest = self.manifest(folder.name) if folder.is_dir() else None
+            if manifest is None or manifest.get("state") in FINAL_STATES:
+                continue
+            ended = max(path.stat().st_mtime for path in (folder / "job.json", folder / "outputs") if path.exists())
+            error = {"code": INTERRUPTED, "message": "the backend stopped before this job finished"}
+            self.write_manifest(folder.name, {**manifest, "state": "interrupted", "finished": ended, "error": error})
+            marked.append(folder.name)
+        return marked
 
     def prune(self, keep_seconds: float, now: float | None = None) -> list[str]:
         """Delete the folders of jobs that ended more than ``keep_seconds`` ago; the ids removed.

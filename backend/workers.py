@@ -25,9 +25,9 @@ from pathlib import Path
 import zmq
 
 from backend.jobs import JobContext, JobError, JobKind, encode_frame
-from backend.protocol import (CANCELLED, DONE, ERROR, FRAME, INTERNAL, PROGRESS, Message, error_message, make_message,
-                              serialize)
-from backend.store import FINAL_STATES, JobStore
+from backend.protocol import (CANCELLED, DONE, ERROR, FRAME, INTERNAL, NO_SPACE, PROGRESS, Message, error_message,
+                              make_message, serialize)
+from backend.store import FINAL_STATES, JobStore, disk_full
 
 log = logging.getLogger("s2t.backend")
 
@@ -123,6 +123,10 @@ class WorkerPool:
             put(error_message(exc.code, exc.message), "failed")
             return
         except Exception as exc:
+            if disk_full(exc):
+                log.error("job %s (%s): the disk is full: %s", job.job_id, job.kind.name, exc)
+                put(error_message(NO_SPACE, f"the backend's disk is full; the job stopped: {exc.strerror}"), "failed")
+                return
             log.exception("job %s (%s) failed", job.job_id, job.kind.name)
             put(error_message(INTERNAL, f"the {job.kind.name} job failed: {type(exc).__name__}: {exc}"), "failed")
             return
@@ -141,10 +145,16 @@ class WorkerPool:
                 try:
                     self._emit(push, job, encoded.result(), final_state)
                 except Exception as exc:  # the job folder cannot be written: say so, unstored, and stop the job
-                    log.exception("job %s: cannot store its output", job.job_id)
+                    full = disk_full(exc)
+                    if full:
+                        log.error("job %s: the disk is full: %s", job.job_id, exc)
+                    else:
+                        log.exception("job %s: cannot store its output", job.job_id)
                     job.cancel_reason = "its output could not be stored"
                     job.cancel.set()
-                    error = error_message(INTERNAL, f"the backend could not store this job's output: {exc}")
+                    error = (error_message(NO_SPACE, f"the backend's disk is full; the job stopped: {exc.strerror}")
+                             if full else
+                             error_message(INTERNAL, f"the backend could not store this job's output: {exc}"))
                     self._emit(push, job, error, "failed", store=False)
         finally:
             push.close(linger=-1)

@@ -19,6 +19,14 @@ use) and measures from a client process:
   the backend has seen;
 - the backend's resident memory when idle, before and after a job.
 
+With ``--memory`` it measures instead what slow clients cost the backend (issue 17): its
+peak resident memory (``VmHWM``, reset before each measure) while a client that heartbeats but
+never reads is sent a ``render`` job of ``--frames`` raw frames at ``--sizes[0]`` px, and while
+a reading client fetches that finished job four times at once. ``--backend-root DIR`` runs
+the backend from another checkout, to compare with an older version::
+
+    python bench/bench_backend.py --memory --frames 300 --sizes 512 [--backend-root /tmp/old]
+
 Prints markdown tables.
 """
 
@@ -42,11 +50,13 @@ sys.path.insert(0, str(ROOT))
 os.environ.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
 
 import numpy as np  # noqa: E402
+import zmq  # noqa: E402
 from PIL import Image  # noqa: E402
 from skimage import data  # noqa: E402
 
 from backend.client import Client  # noqa: E402
 from backend.jobs import JobContext, prepare_render, run_render  # noqa: E402
+from backend import protocol  # noqa: E402
 from backend.protocol import FRAME, pack_coefficients  # noqa: E402
 from s2t.face import CoeffSequence  # noqa: E402
 from s2t.face.rig import RIG_ID  # noqa: E402
@@ -110,13 +120,120 @@ def delivered(client: Client, pid: int, sequence: CoeffSequence, photo: bytes, f
     return (*per_frame(marks), marks[0][0] - submitted)
 
 
+def peak_since_reset(pid: int, reset: bool = False) -> float:
+    """The process's peak resident memory (MiB) since the last reset; ``reset`` starts counting anew."""
+    if reset:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM")
+
+
+class SlowClient:
+    """A DEALER that reads only when told to (with a one-message receive queue by default)."""
+
+    def __init__(self, endpoint: str, receive_queue: int = 1):
+        self.socket = zmq.Context.instance().socket(zmq.DEALER)
+        self.socket.setsockopt(zmq.RCVHWM, receive_queue)
+        self.socket.setsockopt(zmq.RCVBUF, 65536)
+        self.socket.setsockopt(zmq.LINGER, 0)
+        self.socket.connect(endpoint)
+
+    def send(self, msg_type: str, content: dict | None = None, buffers: dict | None = None,
+             job_id: str | None = None) -> None:
+        message = protocol.make_message(msg_type, content, buffers, job_id=job_id, request_id=protocol.new_id())
+        self.socket.send_multipart(protocol.serialize(message))
+
+    def receive(self) -> protocol.Message:
+        assert self.socket.poll(30_000), "no message in 30 s"
+        return protocol.deserialize(self.socket.recv_multipart())
+
+    def drain_job(self, job_id: str, streams: int = 1) -> int:
+        """Read until ``streams`` final messages of the job came (heartbeating); the frames received."""
+        frames, beat = 0, time.monotonic()
+        while streams:
+            if time.monotonic() - beat > 0.5:
+                self.send(protocol.HEARTBEAT)
+                beat = time.monotonic()
+            message = self.receive()
+            if message.job_id == job_id:
+                frames += message.type == FRAME
+                streams -= message.type in protocol.FINAL_TYPES
+        return frames
+
+
+def memory_under_slow_clients(args, photo: bytes) -> None:
+    """Peak backend memory for a client that never reads, and for four fetches of a long job."""
+    sequence = talking_sequence(args.frames)
+    size = args.sizes[0]
+    root = args.backend_root or ROOT
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    with tempfile.TemporaryDirectory() as scratch:
+        server = subprocess.Popen([sys.executable, "-m", "backend.server", "--bind", "tcp://127.0.0.1:*",
+                                   "--jobs-dir", str(Path(scratch) / "jobs")], cwd=root, env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        try:
+            endpoint = server.stdout.readline().split()[3]
+            with Client(endpoint) as observer:
+                observer.connect(timeout=30)
+                warm = observer.wait(observer.submit("render", *render_request(sequence, photo, 2, size, "raw")),
+                                     timeout=120)  # rig built, photo fitted: what follows is the frames' cost
+                assert warm.state == "finished", warm.error
+                time.sleep(1.0)
+                stalled = SlowClient(endpoint)
+                stalled.send(protocol.HELLO_REQUEST)
+                before = rss_mib(server.pid)
+                peak_since_reset(server.pid, reset=True)
+                params, buffers = render_request(sequence, photo, args.frames, size, "raw")
+                stalled.send(protocol.SUBMIT_REQUEST, {"kind": "render", "params": params}, buffers)
+                while (reply := stalled.receive()).type != protocol.SUBMIT_REPLY:
+                    pass
+                job_id, started = reply.job_id, time.perf_counter()
+                while observer.status(job_id)["job"]["state"] in ("queued", "running"):
+                    stalled.send(protocol.HEARTBEAT)  # alive, but never reading
+                    time.sleep(0.2)
+                seconds = time.perf_counter() - started
+                time.sleep(1.0)
+                stalled_peak, stalled_after = peak_since_reset(server.pid), rss_mib(server.pid)
+                received = stalled.drain_job(job_id)
+                fetcher = SlowClient(endpoint, receive_queue=1000)  # ZeroMQ's default: a normal, reading client
+                fetcher.send(protocol.HELLO_REQUEST)
+                fetch_before = rss_mib(server.pid)
+                peak_since_reset(server.pid, reset=True)
+                for _ in range(4):
+                    fetcher.send(protocol.FETCH_REQUEST, job_id=job_id)
+                fetched = fetcher.drain_job(job_id, streams=4)
+                fetch_peak = peak_since_reset(server.pid)
+        finally:
+            server.terminate()
+            server.wait(30)
+    load = os.getloadavg()
+    frame_mib = size * size * 3 / 2**20
+    print(f"Backend from {root}; {args.frames} raw {size} px frames ({args.frames * frame_mib:.0f} MiB), rendered in "
+          f"{seconds:.1f} s; load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}.\n")
+    print("| measure | resident before | peak | growth |\n|---|---|---|---|")
+    print(f"| client heartbeating, never reading, during the job | {before:.0f} MiB | {stalled_peak:.0f} MiB | "
+          f"{stalled_peak - before:+.0f} MiB (after: {stalled_after:.0f} MiB) |")
+    print(f"| four fetches of the finished job at once | {fetch_before:.0f} MiB | {fetch_peak:.0f} MiB | "
+          f"{fetch_peak - fetch_before:+.0f} MiB |")
+    print(f"\nThe stalled client then read {received} frames; the fetches delivered {fetched} (4 x {args.frames}).")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--frames", type=int, default=40)
     parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512, 1024])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--status", type=int, default=2000, help="status requests to time")
+    parser.add_argument("--memory", action="store_true", help="measure the backend's memory under slow clients")
+    parser.add_argument("--backend-root", type=Path, help="run the backend from this checkout (--memory)")
     args = parser.parse_args()
+    if args.memory:
+        buffer = io.BytesIO()
+        Image.fromarray(data.astronaut()).save(buffer, format="PNG")
+        memory_under_slow_clients(args, buffer.getvalue())
+        return
 
     sequence = talking_sequence(args.frames)
     buffer = io.BytesIO()

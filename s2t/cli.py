@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -18,6 +19,14 @@ from s2t import __version__
 
 class UserError(Exception):
     """Bad input from the user: printed as one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad command line as one ``s2t: error:`` line, like every other mistake."""
+
+    def error(self, message: str):
+        print(f"s2t: error: {message} (see {self.prog} --help)", file=sys.stderr)
+        sys.exit(2)
 
 
 def _load_model(name: str):
@@ -32,10 +41,48 @@ def _load_model(name: str):
 
 
 def _writable(path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """``path`` once a file can be written there; commands check their outputs before any work."""
     if path.is_dir():
         raise UserError(f"{path} is a folder; give a file name")
+    _writable_folder(path.parent, what=str(path))
     return path
+
+
+def _writable_folder(folder: Path, what: str | None = None) -> Path:
+    """``folder`` (made if missing) once a file can be created in it: a real try, not permission bits."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except (FileExistsError, NotADirectoryError):  # a file where a folder should be
+        blocker = next(a for a in (folder, *folder.parents) if a.exists() and not a.is_dir())
+        raise UserError(f"cannot write {what or folder}: {blocker} is a file, not a folder") from None
+    except OSError as exc:
+        raise UserError(f"cannot write {what or folder}: {exc.strerror or exc}") from None
+    return folder
+
+
+def _emotion(emotion: str | None) -> str | None:
+    """The emotion sentence by the rule every front end shares (``s2t.pipeline.emotion_text``)."""
+    from s2t.pipeline import emotion_text
+
+    return None if emotion is None else emotion_text(emotion)
+
+
+def _check_audio(audio: str | None, max_minutes: float) -> None:
+    """Refuse unreadable or overlong speech before anything slow."""
+    from s2t.video import probe_audio
+
+    if audio is not None:
+        probe_audio(audio, max_seconds=max_minutes * 60)
+
+
+def _partial_note(out: Path, since: float) -> str:
+    """What a render interrupted after ``since`` (``time.time()``) left: the playable partial file, or nothing."""
+    partial = out.with_name(out.stem + ".partial.mp4")
+    if partial.is_file() and partial.stat().st_mtime >= since - 1:
+        return f"the frames made so far are in {partial}"
+    return "nothing was written (rendering had not started)"
 
 
 def cmd_fit_face(image: str, model_name: str, overlay: Path | None, json_path: Path | None) -> None:
@@ -45,6 +92,9 @@ def cmd_fit_face(image: str, model_name: str, overlay: Path | None, json_path: P
     from s2t.face.fit import fit_photo, render_fit_overlay
 
     photo = load_image(image)  # fail on a bad file before the model is built
+    for path in (overlay, json_path):
+        if path is not None:
+            _writable(path)
     model = _load_model(model_name)
     started = time.perf_counter()
     fit, landmarks = fit_photo(model, photo)
@@ -80,8 +130,8 @@ def cmd_rig_export(model_name: str, out: Path) -> None:
     suffix = out.suffix.lower()
     if suffix not in (".npz", ".obj", ".glb"):
         raise UserError(f"unsupported rig format {suffix!r}: use .glb (mesh + morph targets), .obj (neutral) or .npz")
-    model = _load_model(model_name)
     _writable(out)
+    model = _load_model(model_name)
     if suffix == ".npz":
         model.save(out)
     elif suffix == ".obj":
@@ -98,6 +148,7 @@ def cmd_rig_sheet(model_name: str, out: Path) -> None:
 
     from s2t.face.preview import blendshape_sheet
 
+    _writable(out)
     model = _load_model(model_name)
     Image.fromarray(blendshape_sheet(model)).save(_writable(out))
     print(f"wrote {out}", file=sys.stderr)
@@ -117,6 +168,10 @@ def cmd_coeffs_export(path: str, model_name: str, out: Path) -> None:
     from s2t.face.coeffs import export_gltf, export_obj_sequence
 
     seq = _load_sequence(path)
+    if out.suffix.lower() == ".glb":
+        _writable(out)
+    elif out.suffix == "":
+        _writable_folder(out)
     model = _load_model(model_name)
     if "identity" in seq.metadata and model.num_identity == len(seq.metadata["identity"]):
         model = model.with_identity(np.asarray(seq.metadata["identity"]))
@@ -133,6 +188,7 @@ def cmd_coeffs_convert(path: str, source_name: str, target_name: str, out: Path)
     from s2t.face.convert import convert_sequence
 
     seq = _load_sequence(path)
+    _writable(out)
     source, target = _load_model(source_name), _load_model(target_name)
     converted = convert_sequence(seq, source, target)
     if out.suffix.lower() == ".mat":
@@ -145,35 +201,40 @@ def cmd_coeffs_convert(path: str, source_name: str, target_name: str, out: Path)
 def cmd_generate(image: str, out: Path, audio: str | None, emotion: str | None, coeffs_path: str | None,
                  art: str | None, strength: float, size: int, seed: int, emotion_strength: float,
                  checkpoint: str, backend: str | None = None, curve_keys: Path | None = None,
-                 renderer: str | None = None, style_a: Path | None = None, device: str = "cpu") -> None:
+                 renderer: str | None = None, style_a: Path | None = None, device: str = "cpu",
+                 max_audio_minutes: float = 30.0) -> None:
     from s2t.face.detect import load_image
     from s2t.pipeline import TalkingHeadPipeline
 
     if out.suffix.lower() != ".mp4":
         raise UserError(f"the output must be an .mp4 file, got {out}")
-    photo = load_image(image)  # fail on a bad photo before anything slow
+    _writable(out)  # fail on an output that cannot be written, a bad photo or audio, before anything slow
+    photo = load_image(image)
+    _check_audio(audio, max_audio_minutes)
     coeffs = _load_sequence(coeffs_path) if coeffs_path else None
+    if coeffs is None:
+        emotion = _emotion(emotion)
+    art = None if art == "none" else art
     if backend is not None:
         _generate_on_backend(backend, curve_keys, image, out, audio, emotion, coeffs, art, strength, size, seed,
                              emotion_strength, renderer or "auto")
         return
-    neural = _neural_renderer(renderer, style_a, art, device)
-    stylizer = None if neural else _stylizer(art, strength)
-    style_e = None
-    if coeffs is None:
-        from s2t.style_e.checkpoint import load_style_e
-
-        style_e = load_style_e(checkpoint)
-    model = _load_model("s2t-arkit52")
-    started = time.perf_counter()
+    begun = time.time()
     try:
+        neural = _neural_renderer(renderer, style_a, art, device)
+        stylizer = None if neural else _stylizer(art, strength)
+        style_e = None
+        if coeffs is None:
+            from s2t.style_e.checkpoint import load_style_e
+
+            style_e = load_style_e(checkpoint)
+        model = _load_model("s2t-arkit52")
+        started = time.perf_counter()
         pipeline = TalkingHeadPipeline(model, style_e, **({"renderer": neural} if neural else {}))
         written = pipeline(photo, out, audio=audio, emotion=emotion, coeffs=coeffs, stylizer=stylizer, size=size,
-                           seed=seed, emotion_strength=emotion_strength)
+                           seed=seed, emotion_strength=emotion_strength, max_audio_seconds=max_audio_minutes * 60)
     except KeyboardInterrupt:
-        partial = out.with_name(out.stem + ".partial.mp4")
-        print(f"s2t: interrupted; the frames made so far are in {partial}", file=sys.stderr)
-        raise
+        raise KeyboardInterrupt(_partial_note(out, begun)) from None
     print(f"wrote {written} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
 
 
@@ -185,18 +246,16 @@ def _generate_on_backend(endpoint: str, curve_keys: Path | None, image: str, out
     if coeffs is None and (audio is None or emotion is None):
         raise UserError("give --audio and --emotion (Style-E makes the motion) or --coeffs")
     if not 0 <= strength <= 1:
-        raise UserError(f"--strength must be between 0 and 1, got {strength}")
-    started = time.perf_counter()
+        raise UserError(f"--art-strength must be between 0 and 1, got {strength}")
+    started, begun = time.perf_counter(), time.time()
     try:
-        written = generate_remote(endpoint, image, _writable(out), audio=audio, emotion=emotion, coeffs=coeffs,
+        written = generate_remote(endpoint, image, out, audio=audio, emotion=emotion, coeffs=coeffs,
                                   art=art, art_strength=strength, size=size, seed=seed,
                                   emotion_strength=emotion_strength, curve_keys=curve_keys, renderer=renderer)
     except RemoteError as exc:
         raise UserError(str(exc)) from None
     except KeyboardInterrupt:
-        print(f"s2t: interrupted; the frames made so far are in {out.with_name(out.stem + '.partial.mp4')}",
-              file=sys.stderr)
-        raise
+        raise KeyboardInterrupt(_partial_note(out, begun)) from None
     print(f"wrote {written} in {time.perf_counter() - started:.1f} s (rendered by {endpoint})", file=sys.stderr)
 
 
@@ -248,13 +307,14 @@ def _stylizer(art: str | None, strength: float):
     from s2t.style_a.artstyle import ArtStyle, Stylizer, list_art_presets, load_art_preset
 
     if not 0 <= strength <= 1:
-        raise UserError(f"--strength must be between 0 and 1, got {strength}")
+        raise UserError(f"--art-strength must be between 0 and 1, got {strength}")
     if art in list_art_presets():
         style = load_art_preset(art)
     elif Path(art).is_file():
         style = ArtStyle.from_picture(load_image(art))
     else:
-        raise UserError(f"--art {art!r} is neither a picture file nor a preset; presets: {', '.join(list_art_presets())}")
+        raise UserError(f"--art {art!r} is neither a picture file nor a preset; presets: "
+                        f"{', '.join(list_art_presets())}, or none")
     return Stylizer(style, strength)
 
 
@@ -334,14 +394,19 @@ def cmd_train_style_a(style_a: Path, out: Path, data: Path | None, photo: str | 
 
 
 def cmd_generate_coeffs(audio: str, emotion: str, image: str | None, checkpoint: str, strength: float, seed: int,
-                        steps: int, text_encoder: str | None, device: str, out: Path) -> None:
+                        steps: int, text_encoder: str | None, device: str, out: Path,
+                        max_audio_minutes: float = 30.0) -> None:
     from s2t.style_e.checkpoint import load_style_e
     from s2t.style_e.conditioning import identity_from_photo
+
+    _writable(out)  # fail on an output that cannot be written, bad audio or emotion, before the model loads
+    _check_audio(audio, max_audio_minutes)
+    emotion = _emotion(emotion)
 
     style_e = load_style_e(checkpoint, device, text_encoder=text_encoder, num_inference_steps=steps)
     identity = identity_from_photo(image) if image else None
     seq = style_e(audio, emotion, seed=seed, strength=strength, identity=identity)
-    seq.save(_writable(out))
+    seq.save(out)
     print(f"wrote {out} ({seq.num_frames} frames)", file=sys.stderr)
 
 
@@ -349,6 +414,8 @@ def cmd_demo(out_dir: Path, image: str | None, emotion: str, emotion_strength: f
              strength: float, size: int) -> None:
     from s2t.demo import run_demo
 
+    _writable_folder(out_dir)
+    emotion = _emotion(emotion)
     if image is not None:
         from s2t.face.detect import load_image
 
@@ -370,8 +437,22 @@ def _load_sequence(path: str):
     return CoeffSequence.load(path)
 
 
+def _art_strength_option(p: argparse.ArgumentParser, default: float) -> None:
+    p.add_argument("--art-strength", type=float, default=default,
+                   help=f"art-style strength, 0 (photo) to 1 (default {default:g})")
+    p.add_argument("--strength", dest="art_strength", type=float, default=argparse.SUPPRESS,
+                   help=argparse.SUPPRESS)  # the old name
+
+
+def _max_audio_option(p: argparse.ArgumentParser) -> None:
+    from s2t.video import MAX_AUDIO_SECONDS
+
+    p.add_argument("--max-audio-minutes", type=float, default=MAX_AUDIO_SECONDS / 60,
+                   help=f"refuse longer speech (default {MAX_AUDIO_SECONDS / 60:g})")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="s2t", description="Style2Talker: talking heads with text-driven emotion "
+    parser = _Parser(prog="s2t", description="Style2Talker: talking heads with text-driven emotion "
                                      "and picture-driven art style.")
     parser.add_argument("--version", action="version", version=f"s2t {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -382,22 +463,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--emotion", default="She is joyful, pulling up the lip corners.", help="emotion sentence")
     p.add_argument("--emotion-strength", type=float, default=1.0, help="0 neutral, 1 as trained, >1 exaggerated")
     p.add_argument("--art", default="cel", help="art preset or picture, or 'none' (default: cel)")
-    p.add_argument("--strength", type=float, default=0.8, help="art-style strength 0-1 (default 0.8)")
+    _art_strength_option(p, 0.8)
     p.add_argument("--size", type=int, default=512, choices=(256, 512, 1024))
-    p.set_defaults(run=lambda a: cmd_demo(a.out, a.image, a.emotion, a.emotion_strength, a.art, a.strength, a.size))
+    p.set_defaults(run=lambda a: cmd_demo(a.out, a.image, a.emotion, a.emotion_strength, a.art, a.art_strength,
+                                          a.size))
 
     p = sub.add_parser("generate", help="photo + audio + emotion text + art picture -> stylized MP4")
     p.add_argument("--image", required=True, help="identity photo")
     p.add_argument("--audio", help="speech (wav, mp3, m4a, ...): drives Style-E and is muxed into the MP4")
     p.add_argument("--emotion", help='emotion text, e.g. "She is joyful, pulling up the lip corners"')
     p.add_argument("--coeffs", help="render these coefficients (.npz or SadTalker .mat) instead of running Style-E")
-    p.add_argument("--art", help="art-style picture, or a preset name")
-    p.add_argument("--strength", type=float, default=1.0, help="art-style strength, 0 (photo) to 1 (default 1)")
+    p.add_argument("--art", help="art-style picture, a preset name, or 'none' (default: none)")
+    _art_strength_option(p, 1.0)
     p.add_argument("--size", type=int, default=512, choices=(256, 512, 1024))
     p.add_argument("--emotion-strength", type=float, default=1.0,
                    help="0 neutral talking, 1 as trained (default), >1 exaggerated")
     p.add_argument("--checkpoint", default="default", help="Style-E checkpoint: 'default' (embedded) or a path")
     p.add_argument("--seed", type=int, default=0)
+    _max_audio_option(p)
     p.add_argument("--backend", metavar="ENDPOINT",
                    help="run the job on an s2t-backend, e.g. tcp://gpu-box:5599 (default: in this process)")
     p.add_argument("--curve-keys", type=Path, metavar="DIR",
@@ -409,9 +492,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="neural Style-A folder: generator.pt, encoder.pt, style_a.pt (+ exstyle_code.npy); --art is "
                         "then a picture or a style of exstyle_code.npy (default: the style trained on)")
     p.add_argument("--device", default="cpu", help="device of the neural renderer (cpu, cuda)")
-    p.set_defaults(run=lambda a: cmd_generate(a.image, a.out, a.audio, a.emotion, a.coeffs, a.art, a.strength,
+    p.set_defaults(run=lambda a: cmd_generate(a.image, a.out, a.audio, a.emotion, a.coeffs, a.art, a.art_strength,
                                               a.size, a.seed, a.emotion_strength, a.checkpoint, a.backend,
-                                              a.curve_keys, a.renderer, a.style_a, a.device))
+                                              a.curve_keys, a.renderer, a.style_a, a.device, a.max_audio_minutes))
 
     p = sub.add_parser("batch", help="render many shots (a CSV, one row per shot) on an s2t-backend; resumable")
     p.add_argument("shots", type=Path, help="CSV with columns photo, audio, emotion, output (.mp4) and optionally "
@@ -467,14 +550,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--emotion", required=True, help='e.g. "He is joyful, pulling up the lip corners"')
     p.add_argument("--image", help="identity photo (its fitted face shape conditions the motion)")
     p.add_argument("--checkpoint", default="default", help="Style-E checkpoint: 'default' or a path")
-    p.add_argument("--strength", type=float, default=1.0, help="emotion strength: 0 neutral, 1 as trained, >1 more")
+    p.add_argument("--emotion-strength", type=float, default=1.0,
+                   help="0 neutral talking, 1 as trained (default), >1 exaggerated")
+    p.add_argument("--strength", dest="emotion_strength", type=float, default=argparse.SUPPRESS,
+                   help=argparse.SUPPRESS)  # the old name
     p.add_argument("--seed", type=int, default=0)
+    _max_audio_option(p)
     p.add_argument("--steps", type=int, default=5, help="DDIM steps (default 5)")
     p.add_argument("--text-encoder", help="CLIP ViT-B-32.pt path, or 'minilm' (default: the checkpoint's)")
     p.add_argument("--device", default="cpu")
     p.add_argument("-o", "--out", type=Path, required=True)
-    p.set_defaults(run=lambda a: cmd_generate_coeffs(a.audio, a.emotion, a.image, a.checkpoint, a.strength, a.seed,
-                                                     a.steps, a.text_encoder, a.device, a.out))
+    p.set_defaults(run=lambda a: cmd_generate_coeffs(a.audio, a.emotion, a.image, a.checkpoint, a.emotion_strength,
+                                                     a.seed, a.steps, a.text_encoder, a.device, a.out,
+                                                     a.max_audio_minutes))
 
     train = sub.add_parser("train", help="train models").add_subparsers(dest="train_command", required=True,
                                                                         metavar="MODEL")
@@ -566,8 +654,11 @@ def main(argv: list[str] | None = None) -> int:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"s2t: error: {message}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("s2t: interrupted", file=sys.stderr)
+    except OSError as exc:  # the disk filled up, a file vanished: the system's words, no traceback
+        print(f"s2t: error: {exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt as exc:
+        print("s2t: interrupted" + (f"; {exc}" if str(exc) else ""), file=sys.stderr)
         return 130
     return 0
 

@@ -16,10 +16,24 @@ from s2t.face import CoeffSequence, FaceModel
 from s2t.style_a.base import Stylizer
 from s2t.style_a.cpu_renderer import CpuRenderer
 from s2t.style_a.photo import PreparedPhoto, prepare_photo
-from s2t.video import MediaError, VideoWriter, probe_audio
+from s2t.video import MAX_AUDIO_SECONDS, MediaError, VideoWriter, probe_audio
 
 OUTPUT_SIZES = (256, 512, 1024)
 FPS = 25.0
+MAX_EMOTION_CHARS = 2000
+
+
+def emotion_text(text: str | None) -> str:
+    """The emotion sentence, stripped; ``ValueError`` for an empty or overlong one.
+
+    The one rule for every front end (the CLI, the backend's ``coefficients`` job).
+    """
+    stripped = text.strip() if isinstance(text, str) else ""
+    if not 0 < len(stripped) <= MAX_EMOTION_CHARS:
+        got = f"{len(stripped)} characters" if stripped else "nothing but spaces" if text else "nothing"
+        raise ValueError(f"the emotion must describe it in words (1 to {MAX_EMOTION_CHARS} characters), e.g. "
+                         f"'He is joyful, pulling up the lip corners'; got {got}")
+    return stripped
 
 
 class StageUnavailable(RuntimeError):
@@ -36,7 +50,7 @@ class TalkingHeadPipeline:
         if self.style_e is None:
             raise StageUnavailable("Style-E (speech + emotion text -> coefficients) is not loaded; "
                                    "pass a coefficient file with --coeffs")
-        return self.style_e(str(audio), emotion, seed=seed, strength=strength, identity=identity)
+        return self.style_e(str(audio), emotion_text(emotion), seed=seed, strength=strength, identity=identity)
 
     def __call__(
         self,
@@ -51,13 +65,16 @@ class TalkingHeadPipeline:
         seed: int = 0,
         emotion_strength: float = 1.0,
         progress: bool = True,
+        max_audio_seconds: float | None = MAX_AUDIO_SECONDS,
     ) -> Path:
         if size not in OUTPUT_SIZES:
             raise ValueError(f"size must be one of {OUTPUT_SIZES}, got {size}")
         if audio is not None:
-            probe_audio(audio)  # a bad audio file fails before any work
+            probe_audio(audio, max_seconds=max_audio_seconds)  # a bad or overlong audio file fails before any work
         if coeffs is None and (audio is None or emotion is None):
             raise ValueError("give --audio and --emotion (or a coefficient file with --coeffs)")
+        if coeffs is None:
+            emotion = emotion_text(emotion)
         reuse = isinstance(image, PreparedPhoto) and image.size == size  # already cropped and fitted
         photo = image if reuse else prepare_photo(self.model, getattr(image, "image", image), size)
         if photo.num_faces > 1:
@@ -75,4 +92,4 @@ class TalkingHeadPipeline:
         return Path(out)
 
 
-__all__ = ["MediaError", "OUTPUT_SIZES", "StageUnavailable", "TalkingHeadPipeline"]
+__all__ = ["MAX_EMOTION_CHARS", "MediaError", "OUTPUT_SIZES", "StageUnavailable", "TalkingHeadPipeline", "emotion_text"]

@@ -17,6 +17,8 @@ import av
 import numpy as np
 
 AUDIO_RATE = 48000
+MAX_AUDIO_SECONDS = 30 * 60.0
+"""The longest speech a job takes by default (``--max-audio-minutes`` in ``s2t`` and ``s2t-backend``)."""
 
 
 class MediaError(ValueError):
@@ -30,23 +32,41 @@ class AudioInfo:
     channels: int
 
 
-def probe_audio(path: str | Path) -> AudioInfo:
-    """Duration and format of an audio file, with clear errors for unusable ones."""
+def ffmpeg_reason(exc: av.error.FFmpegError) -> str:
+    """FFmpeg's reason without its error number and file name ("Invalid data found when processing input")."""
+    return getattr(exc, "strerror", None) or str(exc)
+
+
+def probe_audio(path: str | Path, *, max_seconds: float | None = None, label: str | None = None) -> AudioInfo:
+    """Duration and format of an audio file, with clear errors for unusable ones.
+
+    Reads the container's header (decoding only formats that state no duration), so a
+    recording longer than ``max_seconds`` is refused before anything holds its samples.
+    ``label`` names the file in messages (default: its path).
+    """
     path = Path(path)
+    label = label or f"the audio file {str(path)!r}"
     if not path.is_file():
-        raise MediaError(f"audio file {str(path)!r} does not exist")
+        raise MediaError(f"{label} does not exist")
     try:
         with av.open(str(path)) as container:
             if not container.streams.audio:
-                raise MediaError(f"{str(path)!r} has no audio stream")
+                raise MediaError(f"{label} has no sound in it (no audio stream)")
             stream = container.streams.audio[0]
             duration = _stream_duration(container, stream)
             rate, channels = stream.codec_context.sample_rate, stream.codec_context.channels
     except av.error.FFmpegError as exc:
-        raise MediaError(f"cannot read audio {str(path)!r}: {exc}") from None
+        raise MediaError(f"cannot read {label}: {ffmpeg_reason(exc)} (is it a sound file?)") from None
     if not duration or duration <= 0:
-        raise MediaError(f"audio {str(path)!r} is empty (0 seconds)")
+        raise MediaError(f"{label} is empty (0 seconds)")
+    if max_seconds is not None and duration > max_seconds:
+        raise MediaError(f"{label} lasts {_duration(duration)}; the limit is {_duration(max_seconds)} "
+                         "(--max-audio-minutes raises it)")
     return AudioInfo(duration, rate, channels)
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.1f} s" if seconds < 120 else f"{seconds / 60:.1f} minutes"
 
 
 def _stream_duration(container, stream) -> float:
@@ -84,8 +104,10 @@ class VideoWriter:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.container = av.open(str(self.partial), mode="w")
-        except (OSError, av.error.FFmpegError) as exc:
-            raise MediaError(f"cannot write {str(self.path)!r}: {exc}") from None
+        except OSError as exc:
+            raise MediaError(f"cannot write {str(self.path)!r}: {exc.strerror or exc}") from None
+        except av.error.FFmpegError as exc:
+            raise MediaError(f"cannot write {str(self.path)!r}: {ffmpeg_reason(exc)}") from None
         self.fps = Fraction(fps).limit_denominator(1001)
         self.video = self.container.add_stream("libx264", rate=self.fps)
         self.video.width = self.video.height = size

@@ -21,7 +21,7 @@ def start_server(tmp_path):
     def start(**options) -> Server:
         config = ServerConfig(bind="tcp://127.0.0.1:*", jobs_dir=tmp_path / "jobs", heartbeat_interval=HEARTBEAT,
                               client_timeout=options.pop("client_timeout", 2.0), **options)
-        server = Server(config, {**default_kinds(), **synthetic_jobs.KINDS}).start()
+        server = Server(config, {**default_kinds(limits=config.job_limits), **synthetic_jobs.KINDS}).start()
         servers.append(server)
         return server
 

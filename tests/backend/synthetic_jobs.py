@@ -50,4 +50,25 @@ def run_count(arg: tuple, ctx):
         yield frame_message(index, expected_frame(seed, index), "raw", "synthetic")
 
 
-KINDS = {"count": JobKind("count", "synthetic frames for tests", prepare_count, run_count)}
+def large_frame(size: int, index: int) -> np.ndarray:
+    """A ``(size, size, 3)`` frame that names its index in every pixel's first two bytes."""
+    frame = np.empty((size, size, 3), np.uint8)
+    frame[..., 0], frame[..., 1], frame[..., 2] = index % 256, index // 256, 7
+    return frame
+
+
+def prepare_large(params: dict, buffers: dict) -> tuple[tuple, dict]:
+    arg = (int(params.get("frames", 3)), int(params.get("size", 512)), float(params.get("delay", 0.0)))
+    return arg, {"frames": arg[0]}
+
+
+def run_large(arg: tuple, ctx):
+    """Big raw frames as fast as they can be stored: a client that does not read falls behind at once."""
+    frames, size, delay = arg
+    for index in range(frames):
+        time.sleep(delay)
+        yield frame_message(index, large_frame(size, index), "raw", "synthetic")
+
+
+KINDS = {"count": JobKind("count", "synthetic frames for tests", prepare_count, run_count),
+         "large": JobKind("large", "big raw frames for memory tests", prepare_large, run_large)}

@@ -1,5 +1,6 @@
 import json
 import shutil
+from pathlib import Path
 
 import av
 import numpy as np
@@ -7,6 +8,7 @@ import pytest
 import trimesh
 from PIL import Image
 
+import s2t
 from s2t.cli import main
 from s2t.face import CoeffSequence, FaceModel
 from s2t.demo import perform_sample
@@ -116,3 +118,147 @@ def test_corpus_synth_builds_and_resumes(tmp_path, capsys):
 def test_corpus_from_video_refuses_a_missing_folder(tmp_path, capsys):
     assert main(["corpus", "from-video", str(tmp_path / "nowhere"), "--layout", "folder", "-o", str(tmp_path / "c")]) == 2
     assert "nowhere" in capsys.readouterr().err
+
+
+SPEECH = str(Path(s2t.__file__).parent / "assets" / "samples" / "speech.wav")  # 7.9 s
+
+
+def one_error_line(capsys) -> str:
+    err = capsys.readouterr().err
+    assert err.startswith("s2t: error:") and err.count("\n") == 1 and "Traceback" not in err, err
+    return err
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["generate", "--image", "x.png", "--size", "333", "-o", "a.mp4"], "invalid choice: 333"),
+    (["generate", "--image", "x.png"], "the following arguments are required: -o/--out"),
+    (["rig", "export", "--frobnicate", "-o", "x.glb"], "unrecognized arguments: --frobnicate"),
+])  # fmt: skip
+def test_a_bad_command_line_is_one_error_line(capsys, argv, says):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2 and says in one_error_line(capsys)
+
+
+@pytest.mark.parametrize("emotion, says", [("", "got nothing"), ("  \t ", "nothing but spaces"),
+                                           ("x" * 100_000, "got 100000 characters")])
+def test_the_emotion_follows_the_backends_rule(tmp_path, capsys, emotion, says):
+    out = tmp_path / "take.npz"
+    assert main(["generate-coeffs", "--audio", SPEECH, "--emotion", emotion, "-o", str(out)]) == 2
+    assert "the emotion must describe it in words (1 to 2000 characters)" in one_error_line(capsys)
+    assert not out.exists()
+    photo = tmp_path / "photo.png"
+    Image.fromarray(np.full((64, 64, 3), 90, np.uint8)).save(photo)
+    assert main(["generate", "--image", str(photo), "--audio", SPEECH, "--emotion", emotion, "-o",
+                 str(tmp_path / "x.mp4")]) == 2
+    assert says in one_error_line(capsys)
+
+
+def test_an_output_that_cannot_be_written_is_refused_before_any_work(tmp_path, capsys, monkeypatch):
+    import s2t.style_e.checkpoint
+
+    monkeypatch.setattr(s2t.style_e.checkpoint, "load_style_e", lambda *a, **k: pytest.fail("work began"))
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    for argv in (["generate-coeffs", "--audio", SPEECH, "--emotion", "calm", "-o", str(blocker / "take.npz")],
+                 ["rig", "sheet", "-o", str(blocker / "sub" / "sheet.png")],
+                 ["demo", "-o", str(blocker / "out")]):
+        assert main(argv) == 2
+        assert f"{blocker} is a file, not a folder" in one_error_line(capsys)
+
+
+def test_speech_over_the_length_limit_and_unreadable_audio_are_one_line(tmp_path, capsys):
+    out = str(tmp_path / "take.npz")
+    assert main(["generate-coeffs", "--audio", SPEECH, "--emotion", "calm", "--max-audio-minutes", "0.05",
+                 "-o", out]) == 2
+    assert "lasts 7.9 s; the limit is 3.0 s (--max-audio-minutes raises it)" in one_error_line(capsys)
+    junk = tmp_path / "junk.wav"
+    junk.write_bytes(b"RIFF" + bytes(40))
+    assert main(["generate-coeffs", "--audio", str(junk), "--emotion", "calm", "-o", out]) == 2
+    err = one_error_line(capsys)
+    assert "cannot read the audio file" in err and "junk.wav" in err and "Errno" not in err
+
+
+def test_an_interrupt_before_rendering_promises_no_partial_file(tmp_path, capsys, monkeypatch):
+    import s2t.style_e.checkpoint
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(s2t.style_e.checkpoint, "load_style_e", interrupt)
+    photo = tmp_path / "photo.png"
+    Image.fromarray(np.full((64, 64, 3), 90, np.uint8)).save(photo)
+    out = tmp_path / "take.mp4"
+    assert main(["generate", "--image", str(photo), "--audio", SPEECH, "--emotion", "calm", "-o", str(out)]) == 130
+    err = capsys.readouterr().err
+    assert err == "s2t: interrupted; nothing was written (rendering had not started)\n"
+    assert list(tmp_path.iterdir()) == [photo]
+
+
+def test_one_vocabulary_for_strengths_and_the_old_spellings_still_work():
+    from s2t.cli import build_parser
+
+    parse = build_parser().parse_args
+    common = ["--image", "p.png", "--audio", "a.wav", "--emotion", "calm", "-o", "o.mp4"]
+    args = parse(["generate", *common, "--art-strength", "0.3", "--emotion-strength", "2", "--art", "none"])
+    assert (args.art_strength, args.emotion_strength, args.art) == (0.3, 2.0, "none")
+    assert parse(["generate", *common, "--strength", "0.4"]).art_strength == 0.4
+    assert parse(["generate", *common]).art_strength == 1.0
+    take = ["generate-coeffs", "--audio", "a.wav", "--emotion", "calm", "-o", "t.npz"]
+    assert parse([*take, "--emotion-strength", "1.5"]).emotion_strength == 1.5
+    assert parse([*take, "--strength", "2.5"]).emotion_strength == 2.5
+    assert parse([*take]).emotion_strength == 1.0
+    assert parse(["demo", "--art-strength", "0.2"]).art_strength == 0.2
+    assert parse(["demo", "--strength", "0.2"]).art_strength == 0.2
+
+
+def test_generate_takes_art_none(tmp_path):
+    from skimage import data
+
+    rig = build_rig()
+    photo, take, out = tmp_path / "photo.png", tmp_path / "take.npz", tmp_path / "plain.mp4"
+    Image.fromarray(data.astronaut()).save(photo)
+    CoeffSequence(rig.model_id, 25.0, rig.expression_names, np.zeros((3, rig.num_expressions)),
+                  np.zeros((3, 6))).save(take)
+    assert main(["generate", "--image", str(photo), "--coeffs", str(take), "--art", "none", "--size", "256",
+                 "-o", str(out)]) == 0
+    with av.open(str(out)) as container:
+        assert container.streams.video[0].frames == 3
+
+
+def test_a_decompression_bomb_is_refused_before_decoding(tmp_path, capsys):
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 12000, 12000, 8, 2, 0, 0, 0))
+                     + chunk(b"IDAT", zlib.compress(bytes(4096))))
+    assert main(["fit-face", str(bomb)]) == 2
+    assert "is 12000x12000 pixels; only JPEG photos over 40 megapixels can be read" in one_error_line(capsys)
+
+
+def test_an_interrupt_while_rendering_names_the_partial_file_it_left(tmp_path, capsys, monkeypatch):
+    from skimage import data
+
+    from s2t.video import VideoWriter
+
+    write = VideoWriter.write
+
+    def write_then_interrupt(self, frame):
+        write(self, frame)
+        if self.frames == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(VideoWriter, "write", write_then_interrupt)
+    rig = build_rig()
+    photo, take, out = tmp_path / "photo.png", tmp_path / "take.npz", tmp_path / "cut.mp4"
+    Image.fromarray(data.astronaut()).save(photo)
+    CoeffSequence(rig.model_id, 25.0, rig.expression_names, np.zeros((5, rig.num_expressions)),
+                  np.zeros((5, 6))).save(take)
+    assert main(["generate", "--image", str(photo), "--coeffs", str(take), "--size", "256", "-o", str(out)]) == 130
+    partial = tmp_path / "cut.partial.mp4"
+    assert capsys.readouterr().err.endswith(f"s2t: interrupted; the frames made so far are in {partial}\n")
+    assert partial.is_file() and not out.exists()

@@ -57,3 +57,20 @@ def test_bad_inputs_fail_before_any_output(tmp_path, pipeline, coeffs):
     with pytest.raises(StageUnavailable, match="Style-E"):
         pipeline.coefficients(bad_audio, "She is joyful")
     assert not out.exists() and not out.with_name("never.partial.mp4").exists()
+
+
+def test_the_emotion_rule_and_the_audio_limit_apply_before_any_output(tmp_path, pipeline, coeffs):
+    from s2t.pipeline import emotion_text
+
+    assert emotion_text("  She is joyful. ") == "She is joyful."
+    for bad in ("", "   ", "x" * 2001, None):
+        with pytest.raises(ValueError, match="1 to 2000 characters"):
+            emotion_text(bad)
+    speech = tmp_path / "speech.wav"
+    sf.write(speech, np.zeros(16000 * 2), 16000)
+    out = tmp_path / "never.mp4"
+    with pytest.raises(ValueError, match="the emotion must describe it in words"):
+        pipeline(data.astronaut(), out, audio=speech, emotion=" \n ", size=256, progress=False)
+    with pytest.raises(MediaError, match="lasts 2.0 s; the limit is 1.0 s"):
+        pipeline(data.astronaut(), out, audio=speech, coeffs=coeffs, size=256, progress=False, max_audio_seconds=1.0)
+    assert not out.exists() and not out.with_name("never.partial.mp4").exists()

@@ -5,6 +5,7 @@ import wave
 import av
 import numpy as np
 import pytest
+import soundfile as sf
 from PIL import Image
 from skimage import data
 
@@ -83,7 +84,9 @@ def test_generate_on_backend_errors_are_one_line_exit_2(tmp_path, backend, photo
     assert code == 2
     err = capsys.readouterr().err
     assert "audio" in err.lower() and "Traceback" not in err
-    code = main(["generate", "--backend", backend.endpoint, "--image", str(photo), "--audio", str(not_audio),
+    speech = tmp_path / "speech.wav"
+    sf.write(speech, np.zeros(8000), 16000)
+    code = main(["generate", "--backend", backend.endpoint, "--image", str(photo), "--audio", str(speech),
                  "--emotion", "calm", "--curve-keys", str(tmp_path / "no-keys"), "-o", str(out)])
     assert code == 2 and "s2t-backend keys" in capsys.readouterr().err
     assert not out.exists()

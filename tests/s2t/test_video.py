@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from s2t.video import MediaError, VideoWriter, probe_audio
+from s2t.video import MAX_AUDIO_SECONDS, MediaError, VideoWriter, probe_audio
 
 
 @pytest.fixture
@@ -83,3 +83,20 @@ def test_eleven_minutes_of_speech_is_streamed_not_loaded(tmp_path):
         for _ in range(25):
             writer.write(np.zeros((64, 64, 3), np.uint8))
     assert _streams(out)["audio"][1] == pytest.approx(1.0, abs=0.03)  # only what the video needs was read
+
+
+def test_audio_over_a_length_limit_is_refused_from_its_header_and_ffmpeg_errors_read_plainly(tmp_path):
+    speech = tmp_path / "speech.wav"
+    sf.write(speech, np.zeros(16000 * 3), 16000)
+    assert probe_audio(speech, max_seconds=3.5).duration == pytest.approx(3.0)
+    with pytest.raises(MediaError, match=r"the audio file '.*speech.wav' lasts 3.0 s; the limit is 2.0 s"):
+        probe_audio(speech, max_seconds=2.0)
+    with pytest.raises(MediaError, match="the speech lasts 3.0 s"):
+        probe_audio(speech, max_seconds=2.0, label="the speech")
+    junk = tmp_path / "junk.mp3"
+    junk.write_bytes(b"ID3" + bytes(100))
+    with pytest.raises(MediaError) as info:
+        probe_audio(junk, label="the audio")
+    assert str(info.value) in ("cannot read the audio: Invalid data found when processing input (is it a sound file?)",
+                               "the audio has no sound in it (no audio stream)")
+    assert MAX_AUDIO_SECONDS == 1800.0
