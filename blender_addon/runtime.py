@@ -204,7 +204,7 @@ def draw_status_bar(self, context: bpy.types.Context) -> None:
 def report(level: str, message: str) -> None:
     """``message`` into Blender's Info log (in full; the status bar shows its start), or to
     stdout in background mode, where there is no window (and no log) to put it in."""
-    if bpy.context.window is None:
+    if bpy.app.background or bpy.context.window is None:
         print(f"Style2Talker {level.lower()}: {message}")
         return
     bpy.ops.s2t.report("INVOKE_DEFAULT", level=level, message=message)
