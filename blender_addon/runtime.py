@@ -24,6 +24,7 @@ from .local_backend import LocalBackend, LocalBackendError
 from .session import BackendJob, Update
 
 POLL_INTERVAL = 0.03  # seconds between callbacks while a job runs (about two UI frames)
+REDRAW_INTERVAL = 0.25  # at most four redraws a second while a job runs (a fast render changes every tick)
 TIMINGS: list[tuple[str, float]] = []
 REDRAWS: list[tuple[str, int, int]] = []
 """``(job label, timer callbacks, redraws asked for)`` of each finished job."""
@@ -39,6 +40,8 @@ class ActiveJob:
     progress: JobProgress
     started: float = field(default_factory=time.monotonic)
     shown: Shown | None = None
+    redrawn: float = float("-inf")  # when the last redraw was asked for
+    strips_changed: bool = False  # new frames or keys not yet redrawn in the Sequencers
     ticks: int = 0
     redraws: int = 0
 
@@ -132,21 +135,24 @@ def tick() -> float | None:
     now = time.monotonic()
     current.progress.apply(update.stage, update.progress, now)
     props = bpy.context.scene.style2talker
-    changed = False
+    current.strips_changed |= bool(update.frames) or update.take is not None
+    due = now - current.redrawn >= REDRAW_INTERVAL
     if update.ended:
         _finish(current, update, props, now - current.started)
         _ACTIVE = None
-        changed = True
+        due = True
     else:
         shown = current.progress.shown(now)
-        if shown != current.shown:  # the panel and the status bar would draw something new
+        if shown != current.shown and due:  # the panel and the status bar would draw something new
             current.shown = shown
             props.job_stage, props.job_progress = shown.stage, shown.fraction
-            changed = True
-    new_strips = bool(update.frames) or update.take is not None
-    if changed or new_strips:
+        else:
+            due = due and current.strips_changed
+    if due:
         current.redraws += 1
-        redraw(sequencer=new_strips)
+        current.redrawn = now
+        redraw(sequencer=current.strips_changed)
+        current.strips_changed = False
     TIMINGS.append((current.label, (time.perf_counter() - started) * 1000.0))
     del TIMINGS[:-2000]
     if update.ended:
