@@ -80,7 +80,7 @@ class LocalBackend:
         except OSError as exc:
             raise LocalBackendError(f"cannot run {self.command[0]!r} ({exc.strerror or exc}); set the backend "
                                     "command in the add-on's preferences to the s2t-backend of your install") from None
-        self.wanted = False
+        self.wanted, self.answered = False, False
         atexit.register(self.stop_and_wait)
 
     def running(self) -> bool:

@@ -19,7 +19,7 @@ from pathlib import Path
 import zmq
 
 from backend.client import BackendError, BackendGone, Client, Job
-from backend.protocol import CANCEL_REQUEST, COEFFICIENTS, FRAME, PROGRESS, RIG, Message
+from backend.protocol import CANCEL_REQUEST, COEFFICIENTS, FRAME, PROGRESS, RIG, STATUS_REQUEST, Message
 
 from . import core
 
@@ -88,18 +88,24 @@ class BackendJob:
     nothing goes out before it, so the caller may hold a job back (while an old local
     backend still owns the address) without it reaching the wrong process.
     A malformed ``endpoint`` raises ``ValueError`` at once, with what to write instead.
+    After ``status_every`` seconds without a message from an accepted job, the backend is
+    asked how the job is: one that ended there without telling this client (a backend stops
+    streaming to a client silent for its client timeout, e.g. while Blender was busy) fails
+    with that reason instead of looking "running" forever.
     """
 
     def __init__(self, endpoint: str, kind: str, params: dict, buffers: dict, *, curve_keys: str | None = None,
                  frames_dir: Path | None = None, total_frames: int | None = None, connect_timeout: float = 5.0,
-                 client_name: str = "blender", budget: float = 0.006):
+                 client_name: str = "blender", budget: float = 0.006, status_every: float = 5.0):
         problem = endpoint_problem(endpoint)
         if problem:
             raise ValueError(problem)
         self.kind, self.frames_dir, self.budget = kind, frames_dir, budget
         self.endpoint, self.curve_keys, self.client_name = endpoint.strip(), curve_keys or None, client_name
         self.request = (kind, params, buffers)
-        self.connect_timeout = connect_timeout
+        self.connect_timeout, self.status_every = connect_timeout, status_every
+        self.heard = 0.0  # when the job last sent something (or its status was asked)
+        self.status_id: str | None = None
         self.client: Client | None = None
         self.job: Job | None = None
         self.seen = 0
@@ -153,6 +159,11 @@ class BackendJob:
             if self.job.job_id is None:
                 update.stage = "submitting"
                 return
+            self.heard = time.monotonic()
+        if self.seen < len(self.job.messages):
+            self.heard = time.monotonic()
+        elif not self.job.done:
+            self._ask_when_silent()
         deadline = time.perf_counter() + self.budget
         while self.seen < len(self.job.messages):
             self._take(self.job.messages[self.seen], update)
@@ -167,6 +178,23 @@ class BackendJob:
             update.cancelled = True
         elif self.job.error is not None:
             update.error = str(self.job.error)
+
+    def _ask_when_silent(self) -> None:
+        """Ask the backend about a job silent for ``status_every`` s; raise if it ended there unseen."""
+        if self.status_id is None:
+            if time.monotonic() - self.heard > self.status_every:
+                self.status_id = self.client.begin(STATUS_REQUEST, job_id=self.job.job_id)
+            return
+        reply = self.client.reply(self.status_id)
+        if reply is None:
+            return
+        self.status_id, self.heard = None, time.monotonic()
+        there = reply.content.get("job", {})
+        if there.get("state") in ("finished", "cancelled", "failed", "interrupted") and not self.job.done:
+            reason = f": {there['error']}" if there.get("error") else ""
+            raise BackendGone(f"the backend stopped sending this job to Blender and it is {there['state']} there"
+                              f"{reason}; Blender was busy for longer than the backend waits for a silent client "
+                              "(s2t-backend --client-timeout). Run it again")
 
     def _take(self, message: Message, update: Update) -> None:
         if message.type == PROGRESS:

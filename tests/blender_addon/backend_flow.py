@@ -58,6 +58,22 @@ def check_quiet_while_waiting(runtime, props) -> None:
     assert props.job_status == "CANCELLED"
 
 
+def check_malformed_address() -> None:
+    """``localhost:5599`` (no tcp://) is refused by the button with one line, not a ZMQError traceback."""
+    backend = os.environ["S2T_BACKEND"]
+    os.environ["S2T_BACKEND"] = "localhost:5599"
+    try:
+        bpy.ops.s2t.build_face_rig()
+    except RuntimeError as exc:  # how bpy.ops hands a script an operator's error report
+        message = str(exc).strip()
+    else:
+        raise AssertionError("a malformed address was accepted")
+    finally:
+        os.environ["S2T_BACKEND"] = backend
+    assert "\n" not in message and "did you mean tcp://localhost:5599?" in message, message
+    assert "ZMQError" not in message and "Traceback" not in message, message
+
+
 def main(folder: Path) -> None:
     addon = load_addon()
     compat, core, runtime = addon.compat, addon.core, addon.runtime
@@ -72,6 +88,7 @@ def main(folder: Path) -> None:
     assert "happy" in props.emotion_text
     props.resolution, props.art_preset = "256", "cel"
 
+    check_malformed_address()
     check_quiet_while_waiting(runtime, props)
     props.photo_path = str(folder / "blank.png")  # no face in it: the job fails, its reason goes to the log
     assert bpy.ops.s2t.build_face_rig() == {"FINISHED"}

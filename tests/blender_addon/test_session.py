@@ -256,3 +256,25 @@ def test_enabling_without_numpy_says_what_to_install():
     result = subprocess.run([sys.executable, "-c", code, "nothing-blocked"], capture_output=True, text=True,
                             check=True, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert result.stdout.strip() == ""
+
+
+def test_a_job_the_backend_dropped_while_blender_was_busy_fails_with_the_reason(tmp_path):
+    """A backend cancels the jobs of a client silent for its client timeout and streams them no
+    more; the add-on asks after a silence instead of showing the job running forever."""
+    config = ServerConfig(bind="tcp://127.0.0.1:*", jobs_dir=tmp_path / "jobs", heartbeat_interval=0.2,
+                          client_timeout=0.6)
+    server = Server(config, default_kinds()).start()
+    try:
+        expression = np.zeros((2000, 52), np.float32)
+        fields, buffers = pack_coefficients(CoeffSequence("s2t-arkit52", 25.0, ARKIT_52, expression,
+                                                          np.zeros((2000, 6), np.float32), {}))
+        job = BackendJob(server.endpoint, "render", {"coefficients": fields, "size": 64, "renderer": "rig-preview"},
+                         buffers, status_every=0.5)
+        while job.job is None or job.job.job_id is None:
+            job.poll()
+            time.sleep(0.01)
+        time.sleep(2.0)  # Blender busy: no poll, no heartbeat
+        updates = follow(job, limit=10)
+    finally:
+        server.stop()
+    assert "the backend stopped sending this job to Blender and it is cancelled there" in updates[-1].error
