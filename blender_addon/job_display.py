@@ -6,6 +6,7 @@ stream of :class:`~blender_addon.session.Update`s into a :class:`Shown` value: t
 compares it with the last one and redraws only when the text or the whole percent changed.
 A stage the backend gives no count for (loading models, fitting the photo, sampling) shows
 how long it has lasted, so a cold backend's 20 s of loading reads as work going on, not a hang.
+:class:`RedrawPacer` spaces the redraws by what they cost.
 """
 
 from __future__ import annotations
@@ -52,6 +53,36 @@ class JobProgress:
         return Shown(stage, int(self.fraction * 100) / 100, self.counted)
 
 
+class RedrawPacer:
+    """When the timer may ask for the next redraw: at most every ``interval`` seconds, and
+    never so often that redraws take more than ``share`` of the UI's time.
+
+    A redraw's cost is seen as the lateness of the timer callback after it (Blender redraws
+    between callbacks): under software OpenGL on a loaded machine one sidebar redraw can take
+    seconds, and redrawing on every change would then leave the UI no time for the user.
+    """
+
+    def __init__(self, interval: float = 0.25, share: float = 0.2, poll_interval: float = 0.03):
+        self.interval, self.share, self.poll_interval = interval, share, poll_interval
+        self.cost = 0.0  # seconds, a running estimate of one redraw
+        self.last_redraw = float("-inf")
+        self.last_tick: float | None = None
+        self.after_redraw = False
+
+    def tick(self, now: float) -> None:
+        """A timer callback started at ``now``."""
+        if self.after_redraw and self.last_tick is not None:
+            late = max(0.0, now - self.last_tick - self.poll_interval)
+            self.cost = late if self.cost == 0.0 else 0.5 * self.cost + 0.5 * late
+        self.last_tick, self.after_redraw = now, False
+
+    def due(self, now: float) -> bool:
+        return now - self.last_redraw >= max(self.interval, self.cost / self.share)
+
+    def redrawn(self, now: float) -> None:
+        self.last_redraw, self.after_redraw = now, True
+
+
 def chars_per_line(region_width: int, ui_scale: float = 1.0) -> int:
     """How many characters of Blender's UI font fit on one label line in a sidebar ``region_width`` px wide.
 
@@ -81,4 +112,4 @@ def wrap(text: str, width: int) -> list[str]:
     return lines + [line] if line else lines
 
 
-__all__ = ["JobProgress", "Shown", "chars_per_line", "wrap"]
+__all__ = ["JobProgress", "RedrawPacer", "Shown", "chars_per_line", "wrap"]

@@ -3,8 +3,9 @@
 The callback handles only what has arrived (``poll(0)``), applies it to Blender (keyframes,
 a rig, frames into the Sequencer) and returns; it never waits on the network or on a
 process, and handles messages for a few milliseconds at most. It asks Blender to redraw the
-sidebars and the status bar only when what they show changed (:mod:`job_display`): with
-software OpenGL a sidebar redraw costs more than the callback itself. When the job ends, its
+sidebars and the status bar only when what they show changed, at most four times a second
+and less when redraws are slow (:mod:`job_display`): with software OpenGL on a busy machine a
+sidebar redraw costs seconds, far more than the callback itself. When the job ends, its
 outcome goes to Blender's Info log in full. Every callback's duration is recorded in
 :data:`TIMINGS` as ``(job label, milliseconds)``, and each job's ticks and redraws in
 :data:`REDRAWS`, for the responsiveness benchmark and the tests.
@@ -19,12 +20,11 @@ from dataclasses import dataclass, field
 import bpy
 from bpy.props import EnumProperty, StringProperty
 
-from .job_display import JobProgress, Shown
+from .job_display import JobProgress, RedrawPacer, Shown
 from .local_backend import LocalBackend, LocalBackendError
 from .session import BackendJob, Update
 
 POLL_INTERVAL = 0.03  # seconds between callbacks while a job runs (about two UI frames)
-REDRAW_INTERVAL = 0.25  # at most four redraws a second while a job runs (a fast render changes every tick)
 TIMINGS: list[tuple[str, float]] = []
 REDRAWS: list[tuple[str, int, int]] = []
 """``(job label, timer callbacks, redraws asked for)`` of each finished job."""
@@ -40,7 +40,7 @@ class ActiveJob:
     progress: JobProgress
     started: float = field(default_factory=time.monotonic)
     shown: Shown | None = None
-    redrawn: float = float("-inf")  # when the last redraw was asked for
+    pacer: RedrawPacer = field(default_factory=lambda: RedrawPacer(poll_interval=POLL_INTERVAL))
     strips_changed: bool = False  # new frames or keys not yet redrawn in the Sequencers
     ticks: int = 0
     redraws: int = 0
@@ -126,6 +126,7 @@ def tick() -> float | None:
     if current is None:
         return None
     current.ticks += 1
+    current.pacer.tick(time.monotonic())
     update = _poll(current)
     try:
         current.on_update(update)
@@ -136,7 +137,7 @@ def tick() -> float | None:
     current.progress.apply(update.stage, update.progress, now)
     props = bpy.context.scene.style2talker
     current.strips_changed |= bool(update.frames) or update.take is not None
-    due = now - current.redrawn >= REDRAW_INTERVAL
+    due = current.pacer.due(now)
     if update.ended:
         _finish(current, update, props, now - current.started)
         _ACTIVE = None
@@ -150,7 +151,7 @@ def tick() -> float | None:
             due = due and current.strips_changed
     if due:
         current.redraws += 1
-        current.redrawn = now
+        current.pacer.redrawn(now)
         redraw(sequencer=current.strips_changed)
         current.strips_changed = False
     TIMINGS.append((current.label, (time.perf_counter() - started) * 1000.0))

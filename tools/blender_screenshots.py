@@ -131,20 +131,6 @@ def sequencer() -> None:
         bpy.ops.sequencer.view_all_preview()  # Home over the preview, as a user would
 
 
-redraw_cost = {}
-
-
-def measure_redraws() -> None:
-    """What one redraw costs here (ms): the sidebar with our panel, and the whole window."""
-    area = area_of("VIEW_3D")
-    for name, kind, region_type in (("sidebar", "DRAW", "UI"), ("window", "DRAW_WIN", "WINDOW")):
-        region = next(r for r in area.regions if r.type == region_type)
-        with bpy.context.temp_override(window=window, area=area, region=region):
-            started = time.perf_counter()
-            bpy.ops.wm.redraw_timer(type=kind, iterations=5)
-            redraw_cost[name] = round((time.perf_counter() - started) * 1000 / 5, 1)
-
-
 def summary(values: list[float]) -> dict:
     values = sorted(values)
     return {"longest_ms": round(values[-1], 1), "p99_ms": round(values[int(0.99 * (len(values) - 1))], 1),
@@ -155,8 +141,7 @@ def finish(timed_out: bool = False) -> None:
     """Per job kind (ms): timer-callback durations (Blender's UI waits for each one), redraws
     asked for, and the probe timer's gaps (everything the UI waited for, redraws included)."""
     bpy.app.timers.unregister(probe_tick)
-    report = {"blender": bpy.app.version_string, "probe_interval_ms": PROBE_INTERVAL * 1000,
-              "one_redraw_ms": redraw_cost, "timed_out": timed_out}
+    report = {"blender": bpy.app.version_string, "probe_interval_ms": PROBE_INTERVAL * 1000, "timed_out": timed_out}
     for label in sorted({name for name, _ in runtime.TIMINGS}):
         timings = [ms for name, ms in runtime.TIMINGS if name == label]
         gaps = [ms for name, ms in probe["gaps"] if name == label]
@@ -183,7 +168,6 @@ steps = [
     (lambda: run("s2t.generate_animation"), job_done),
     (lambda: run("s2t.render_stylized"), mid_render),
     (lambda: screenshot("blender_panel_rendering.png"), job_done),
-    (measure_redraws, None),
     (sequencer, None),
     (lambda: screenshot("blender_sequencer.png", "SEQUENCE_EDITOR"), None),
     (finish, None),

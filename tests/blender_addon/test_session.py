@@ -17,7 +17,7 @@ from backend.client import Client
 from backend.jobs import default_kinds
 from backend.protocol import pack_coefficients
 from backend.server import Server, ServerConfig
-from blender_addon.job_display import JobProgress, Shown, chars_per_line, wrap
+from blender_addon.job_display import JobProgress, RedrawPacer, Shown, chars_per_line, wrap
 from blender_addon.local_backend import LocalBackend, LocalBackendError
 from blender_addon.session import BackendJob, Update, endpoint_problem, png_size, remove_stale_frames
 from s2t.face import CoeffSequence
@@ -278,3 +278,26 @@ def test_a_job_the_backend_dropped_while_blender_was_busy_fails_with_the_reason(
     finally:
         server.stop()
     assert "the backend stopped sending this job to Blender and it is cancelled there" in updates[-1].error
+
+
+def test_redraws_are_spaced_by_what_they_cost():
+    """Four redraws a second at most; when a redraw stalls the UI 2 s (software OpenGL on a
+    loaded machine), at most one every 10 s, so redraws take no more than a fifth of its time."""
+    fast, now = RedrawPacer(), 0.0
+    redraws = 0
+    for _ in range(100):  # 3 s of ticks 30 ms apart, something new to show on each
+        fast.tick(now)
+        if fast.due(now):
+            fast.redrawn(now)
+            redraws += 1
+        now += 0.03 + 0.002  # a cheap redraw: the next tick is on time
+    assert redraws == 13  # every 0.25 s (8 ticks)
+    slow, now, redraws = RedrawPacer(), 0.0, 0
+    while now < 60.0:
+        slow.tick(now)
+        if slow.due(now):
+            slow.redrawn(now)
+            redraws += 1
+            now += 2.0  # the UI is stuck in the redraw
+        now += 0.03
+    assert slow.cost == pytest.approx(2.0) and 5 <= redraws <= 7
