@@ -54,12 +54,13 @@ class JobProgress:
 
 
 class RedrawPacer:
-    """When the timer may ask for the next redraw: at most every ``interval`` seconds, and
-    never so often that redraws take more than ``share`` of the UI's time.
+    """When the timer may next change what Blender shows (a redraw, frames added to a strip):
+    at most every ``interval`` seconds, and never so often that the work this sets off takes
+    more than ``share`` of the UI's time.
 
-    A redraw's cost is seen as the lateness of the timer callback after it (Blender redraws
-    between callbacks): under software OpenGL on a loaded machine one sidebar redraw can take
-    seconds, and redrawing on every change would then leave the UI no time for the user.
+    That work's cost is seen as the lateness of the timer callback after the change (Blender
+    redraws and re-evaluates between callbacks): under software OpenGL on a loaded machine
+    it can take seconds, and changing on every frame would leave the UI no time for the user.
     """
 
     def __init__(self, interval: float = 0.25, share: float = 0.2, poll_interval: float = 0.03):

@@ -41,7 +41,7 @@ class ActiveJob:
     started: float = field(default_factory=time.monotonic)
     shown: Shown | None = None
     pacer: RedrawPacer = field(default_factory=lambda: RedrawPacer(poll_interval=POLL_INTERVAL))
-    strips_changed: bool = False  # new frames or keys not yet redrawn in the Sequencers
+    held_frames: list = field(default_factory=list)  # on disk, not yet in the strip (see tick)
     ticks: int = 0
     redraws: int = 0
 
@@ -126,34 +126,38 @@ def tick() -> float | None:
     if current is None:
         return None
     current.ticks += 1
-    current.pacer.tick(time.monotonic())
+    now = time.monotonic()
+    current.pacer.tick(now)
     update = _poll(current)
+    # Frames join the strip in batches, paced like redraws: each change to the Sequencer's
+    # strips makes Blender re-evaluate the scene once, which on a loaded machine with
+    # software OpenGL stalls the UI as long as a redraw. They are on disk already.
+    due = update.ended or current.pacer.due(now)
+    current.held_frames += update.frames
+    update.frames, current.held_frames = (current.held_frames, []) if due else ([], current.held_frames)
     try:
         current.on_update(update)
     except Exception as exc:  # a failure applying results must end the job visibly, not kill the timer silently
         update.error = f"applying the backend's results failed: {exc}"
         current.job.close()
-    now = time.monotonic()
     current.progress.apply(update.stage, update.progress, now)
     props = bpy.context.scene.style2talker
-    current.strips_changed |= bool(update.frames) or update.take is not None
-    due = current.pacer.due(now)
+    new_data = bool(update.frames) or update.take is not None or update.rig is not None
     if update.ended:
-        _finish(current, update, props, now - current.started)
+        _finish(current, update, props, time.monotonic() - current.started)
         _ACTIVE = None
-        due = True
+        redraw_now = True
     else:
         shown = current.progress.shown(now)
+        redraw_now = new_data
         if shown != current.shown and due:  # the panel and the status bar would draw something new
             current.shown = shown
             props.job_stage, props.job_progress = shown.stage, shown.fraction
-        else:
-            due = due and current.strips_changed
-    if due:
+            redraw_now = True
+    if redraw_now:
         current.redraws += 1
         current.pacer.redrawn(now)
-        redraw(sequencer=current.strips_changed)
-        current.strips_changed = False
+        redraw(sequencer=new_data)
     TIMINGS.append((current.label, (time.perf_counter() - started) * 1000.0))
     del TIMINGS[:-2000]
     if update.ended:

@@ -115,7 +115,10 @@ def our_tab() -> None:
 
 
 def mid_render() -> bool:
-    return runtime.active() is not None and bpy.context.scene.style2talker.job_progress >= 0.35
+    """A third of the frames in (or the render already over, on a machine too slow to catch it)."""
+    job = runtime.active()
+    progress = job.progress.fraction if hasattr(job, "progress") else bpy.context.scene.style2talker.job_progress
+    return job is None or progress >= 0.35
 
 
 def sequencer() -> None:
