@@ -130,8 +130,13 @@ def sequencer() -> None:
     area.spaces[0].show_region_ui = False
     with bpy.context.temp_override(window=window, area=area, region=next(r for r in area.regions if r.type == "WINDOW")):
         bpy.ops.sequencer.view_all()
+
+
+def fit_preview() -> None:
+    """Home over the preview, as a user would (once the new editor's regions have their sizes)."""
+    area = area_of("SEQUENCE_EDITOR")
     with bpy.context.temp_override(window=window, area=area, region=next(r for r in area.regions if r.type == "PREVIEW")):
-        bpy.ops.sequencer.view_all_preview()  # Home over the preview, as a user would
+        bpy.ops.sequencer.view_all_preview()
 
 
 def summary(values: list[float]) -> dict:
@@ -172,6 +177,7 @@ steps = [
     (lambda: run("s2t.render_stylized"), mid_render),
     (lambda: screenshot("blender_panel_rendering.png"), job_done),
     (sequencer, None),
+    (fit_preview, None),
     (lambda: screenshot("blender_sequencer.png", "SEQUENCE_EDITOR"), None),
     (finish, None),
 ]
