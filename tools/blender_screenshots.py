@@ -135,7 +135,8 @@ def sequencer() -> None:
 def fit_preview() -> None:
     """Home over the preview, as a user would (once the new editor's regions have their sizes)."""
     area = area_of("SEQUENCE_EDITOR")
-    with bpy.context.temp_override(window=window, area=area, region=next(r for r in area.regions if r.type == "PREVIEW")):
+    preview = next(r for r in area.regions if r.type == "PREVIEW")
+    with bpy.context.temp_override(window=window, area=area, region=preview):
         bpy.ops.sequencer.view_all_preview()
 
 
