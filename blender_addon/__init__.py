@@ -3,7 +3,9 @@
 ``bpy`` is imported inside :func:`register` only, so the Blender-free core
 (:mod:`blender_addon.core`) imports, and is tested, without Blender. The backend client
 (``backend.protocol``, ``backend.client`` and pyzmq) comes from ``vendor/`` in a packaged
-add-on (``python blender_addon/package.py``), or from the checkout this folder sits in.
+add-on (``python tools/build_addon.py``), or from the checkout this folder sits in. numpy
+comes with Blender, except where a Linux distribution's Blender uses the system Python
+without it (Debian: ``apt install python3-numpy``); :func:`register` then says so in one line.
 """
 
 import sys
@@ -32,18 +34,39 @@ def _import_path() -> None:
         sys.path.append(str(_CHECKOUT))
 
 
+NO_NUMPY = ("Style2Talker needs numpy, which this Blender's Python lacks. A Debian or Ubuntu Blender uses the "
+            "system Python: run `sudo apt install python3-numpy`, restart Blender and enable the add-on again "
+            "(Blender from blender.org comes with numpy).")
+NO_PYZMQ = ("Style2Talker needs pyzmq, which this Blender's Python lacks: install the add-on zip made by "
+            "tools/build_addon.py (it carries pyzmq), or install pyzmq for Blender's Python "
+            "(Debian/Ubuntu: `sudo apt install python3-zmq`).")
+
+
+def missing_requirement() -> str:
+    """What Blender's Python lacks for this add-on, said with how to install it ("" when nothing)."""
+    _import_path()
+    for module, message in (("numpy", NO_NUMPY), ("zmq", NO_PYZMQ)):
+        try:
+            __import__(module)
+        except ImportError:
+            return message
+    return ""
+
+
 def _classes() -> tuple:
     """Every bpy class, in registration order (property groups before what points at them)."""
-    from . import character_ui, job_operators, operators, panels, preferences, properties
+    from . import character_ui, job_operators, operators, panels, preferences, properties, runtime
 
     return (preferences.CLASSES + properties.CLASSES + character_ui.PROPERTY_CLASSES + operators.CLASSES
-            + job_operators.CLASSES + panels.CLASSES + character_ui.CLASSES)
+            + job_operators.CLASSES + runtime.CLASSES + panels.CLASSES + character_ui.CLASSES)
 
 
 def register() -> None:
     import bpy
 
-    _import_path()
+    problem = missing_requirement()
+    if problem:
+        raise RuntimeError(problem)  # Blender shows it where the add-on was enabled
     from .character_ui import S2TCharacterSettings
     from .properties import S2TSceneProperties
     from .runtime import draw_status_bar

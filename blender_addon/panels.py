@@ -6,6 +6,7 @@ from __future__ import annotations
 import bpy
 
 from . import compat, runtime
+from .job_display import chars_per_line, wrap
 
 
 def draw_panel(layout: bpy.types.UILayout, context: bpy.types.Context) -> None:
@@ -46,14 +47,15 @@ def draw_panel(layout: bpy.types.UILayout, context: bpy.types.Context) -> None:
         running = runtime.active() is not None
         icon = {"RUNNING": "TIME", "DONE": "CHECKMARK", "FAILED": "ERROR", "CANCELLED": "CANCEL"}[props.job_status]
         job.label(text=props.job_kind, icon=icon)
-        for line in _wrap(props.job_stage or props.job_status.title(), 40):
+        width = chars_per_line(context.region.width, context.preferences.view.ui_scale)
+        for line in wrap(props.job_stage or props.job_status.title(), width):
             job.label(text=line)
         if running:
             row = job.row(align=True)
             row.prop(props, "job_progress", text="", slider=True)
             row.operator("s2t.cancel_job", text="", icon="X")
-        if props.job_error:
-            for line in _wrap(props.job_error, 48):
+        if props.job_error:  # in full, over as many lines as it takes (also in the Info log)
+            for line in wrap(props.job_error, width):
                 job.label(text=line)
 
     files = layout.box()
@@ -62,17 +64,6 @@ def draw_panel(layout: bpy.types.UILayout, context: bpy.types.Context) -> None:
     row = files.row(align=True)
     row.operator("s2t.import_coefficients", icon="IMPORT")
     row.operator("s2t.export_coefficients", icon="EXPORT")
-
-
-def _wrap(text: str, width: int) -> list[str]:
-    lines, line = [], ""
-    for word in text.split():
-        if line and len(line) + len(word) + 1 > width:
-            lines.append(line)
-            line = word
-        else:
-            line = f"{line} {word}".strip()
-    return lines + [line] if line else lines
 
 
 class S2T_PT_main(bpy.types.Panel):

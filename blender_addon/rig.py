@@ -8,6 +8,7 @@ from pathlib import Path
 
 import bpy
 import numpy as np
+from mathutils import Vector
 
 from . import compat, core
 
@@ -42,13 +43,52 @@ def build_rig_object(scene: bpy.types.Scene, view_layer: bpy.types.ViewLayer, ri
     if rig.uv is not None and photo:
         mesh.materials.append(photo_material(photo, f"{obj.name} photo"))
         obj["s2t_photo"] = photo
+    obj.delta_location = clear_spot(view_layer, rig.vertices.min(axis=0), rig.vertices.max(axis=0),
+                                    np.array(scene.cursor.location))
     scene.collection.objects.link(obj)
     for other in view_layer.objects:
         if other.select_get(view_layer=view_layer):
             other.select_set(False, view_layer=view_layer)
     obj.select_set(True, view_layer=view_layer)
     view_layer.objects.active = obj
+    frame_in_views(view_layer)
     return obj
+
+
+def clear_spot(view_layer: bpy.types.ViewLayer, low: np.ndarray, high: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """Where a rig spanning ``low``-``high`` (metres, around its origin) can be seen: at ``start``
+    (the 3D cursor, where Blender adds objects), moved along +x past every visible object whose
+    bounds it would sit inside (a 0.2 m face at the origin is hidden in the 2 m startup cube).
+
+    It goes in the object's *delta* location: a take keys ``location`` with the head's motion.
+    """
+    boxes = []
+    for other in view_layer.objects:
+        if other.visible_get(view_layer=view_layer) and other.type in {"MESH", "CURVE", "SURFACE", "META", "FONT"}:
+            corners = np.array([other.matrix_world @ Vector(corner) for corner in other.bound_box])
+            boxes.append((corners.min(axis=0), corners.max(axis=0)))
+    spot = np.array(start, np.float64)
+    margin = 0.25 * float(np.max(high - low))
+    for _ in range(len(boxes)):
+        inside = [box for box in boxes if np.all(spot + low < box[1]) and np.all(spot + high > box[0])]
+        if not inside:
+            break
+        spot[0] = max(box[1][0] for box in inside) - low[0] + margin
+    return spot
+
+
+def frame_in_views(view_layer: bpy.types.ViewLayer) -> None:
+    """Frame the selection in every 3D View, as View > Frame Selected would (no-op without a window)."""
+    window_manager = bpy.context.window_manager
+    views = [(window, area) for window in (window_manager.windows if window_manager else ())
+             for area in window.screen.areas if area.type == "VIEW_3D"]
+    if not views:
+        return
+    view_layer.update()  # the new object's bounds, for the operator
+    for window, area in views:
+        region = next(r for r in area.regions if r.type == "WINDOW")
+        with bpy.context.temp_override(window=window, area=area, region=region):
+            bpy.ops.view3d.view_selected()
 
 
 def _add_uv(mesh: bpy.types.Mesh, uv: np.ndarray) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import bpy
 
 from . import compat
+from .session import png_size
 
 TAG = "s2t_take"
 
@@ -67,9 +68,24 @@ class FrameStrip:
             self.strip[TAG] = self.take
             self.strip.directory = bpy.path.relpath(str(path.parent)) + "/" if bpy.data.filepath else \
                 str(path.parent) + "/"
+            fit_canvas(self.scene, path)
         else:
             self.strip.elements.append(path.name)
         self.count += 1
+
+
+def fit_canvas(scene: bpy.types.Scene, frame: Path) -> None:
+    """Make the scene's canvas the frames' size (512 x 512, not a 1920 x 1080 letterbox) when no
+    strip but ours and sounds needs another, and zoom every Sequencer preview to fit it."""
+    if all(strip.type == "SOUND" or strip.get(TAG) for strip in compat.sequencer_strips(scene)):
+        scene.render.resolution_x, scene.render.resolution_y = png_size(frame)
+    window_manager = bpy.context.window_manager
+    for window in window_manager.windows if window_manager else ():
+        for area in window.screen.areas:
+            if area.type == "SEQUENCE_EDITOR" and area.spaces[0].view_type in {"PREVIEW", "SEQUENCER_PREVIEW"}:
+                region = next(r for r in area.regions if r.type == "PREVIEW")
+                with bpy.context.temp_override(window=window, area=area, region=region):
+                    bpy.ops.sequencer.view_all_preview()
 
 
 def remove_take_strips(scene: bpy.types.Scene, take: str, strip_type: str) -> int:

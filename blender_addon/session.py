@@ -1,8 +1,8 @@
 """One backend job of the add-on, driven from a ``bpy.app.timers`` callback (no bpy here).
 
-Blender's UI runs on one thread, so nothing here blocks: :class:`BackendJob` sends hello
-and the submission back to back (ZeroMQ queues them until the connection is up), and each
-:meth:`BackendJob.poll` handles only what has already arrived (``Client.poll(0)``). Frames
+Blender's UI runs on one thread, so nothing here blocks: :class:`BackendJob`'s first
+:meth:`~BackendJob.poll` sends hello and the submission back to back (ZeroMQ queues them until
+the connection is up), and each poll handles only what has already arrived (``Client.poll(0)``). Frames
 are written to disk the moment they arrive, so a crash or a cancel keeps what was made.
 The caller (the add-on's timer) turns the returned :class:`Update` into Blender state.
 """
@@ -10,12 +10,16 @@ The caller (the add-on's timer) turns the returned :class:`Update` into Blender 
 from __future__ import annotations
 
 import os
+import re
+import struct
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import zmq
+
 from backend.client import BackendError, BackendGone, Client, Job
-from backend.protocol import CANCEL_REQUEST, COEFFICIENTS, FRAME, PROGRESS, RIG, Message
+from backend.protocol import CANCEL_REQUEST, COEFFICIENTS, FRAME, PROGRESS, RIG, STATUS_REQUEST, Message
 
 from . import core
 
@@ -39,6 +43,34 @@ class Update:
         return self.finished or self.cancelled or self.error is not None
 
 
+_TCP = re.compile(r"tcp://(\[[0-9a-fA-F:.]+\]|[^\s:/\[\]]+):(\d{1,5})")
+
+
+def endpoint_problem(address: str) -> str:
+    """Why ``address`` is not a backend address the add-on can connect to ("" when it is).
+
+    pyzmq answers a malformed one with a bare ``ZMQError: Invalid argument``; this says what to write.
+    """
+    address = address.strip()
+    match = _TCP.fullmatch(address)
+    if match and 0 < int(match.group(2)) < 65536:
+        return ""
+    if address.startswith("ipc://") and len(address) > len("ipc://"):
+        return ""
+    hint = f" (did you mean tcp://{address}?)" if "://" not in address and ":" in address else ""
+    return (f"the backend address {address!r} is not a ZeroMQ address{hint}; write it as tcp://HOST:PORT, "
+            "e.g. tcp://127.0.0.1:5599, in the add-on's preferences")
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    """(width, height) of a PNG file, from its header (the frames arrive as PNG)."""
+    with open(path, "rb") as f:
+        head = f.read(24)
+    if head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+        raise ValueError(f"{path} is not a PNG file")
+    return struct.unpack(">II", head[16:24])
+
+
 def frame_path(folder: Path, index: int) -> Path:
     """Frame ``index`` (0-based) of a render: ``000001.png`` ... (Blender numbers image sequences from 1)."""
     return folder / f"{index + 1:06d}.png"
@@ -52,18 +84,30 @@ class BackendJob:
     messages for about ``budget`` seconds (at least one), so it stays short however many
     frames piled up while Blender was busy.
     ``connect_timeout`` is how long the backend may take to answer hello (longer while a
-    local backend the add-on just started is still importing).
+    local backend the add-on just started is still importing), counted from the first poll:
+    nothing goes out before it, so the caller may hold a job back (while an old local
+    backend still owns the address) without it reaching the wrong process.
+    A malformed ``endpoint`` raises ``ValueError`` at once, with what to write instead.
+    After ``status_every`` seconds without a message from an accepted job, the backend is
+    asked how the job is: one that ended there without telling this client (a backend stops
+    streaming to a client silent for its client timeout, e.g. while Blender was busy) fails
+    with that reason instead of looking "running" forever.
     """
 
     def __init__(self, endpoint: str, kind: str, params: dict, buffers: dict, *, curve_keys: str | None = None,
                  frames_dir: Path | None = None, total_frames: int | None = None, connect_timeout: float = 5.0,
-                 client_name: str = "blender", budget: float = 0.006):
+                 client_name: str = "blender", budget: float = 0.006, status_every: float = 5.0):
+        problem = endpoint_problem(endpoint)
+        if problem:
+            raise ValueError(problem)
         self.kind, self.frames_dir, self.budget = kind, frames_dir, budget
-        self.endpoint = endpoint
-        self.client = Client(endpoint, curve_keys=curve_keys or None, name=client_name)
-        self.connect_deadline = time.monotonic() + connect_timeout
-        self.hello_id = self.client.begin_connect()
-        self.job: Job = self.client.submit(kind, params, buffers, wait=False)
+        self.endpoint, self.curve_keys, self.client_name = endpoint.strip(), curve_keys or None, client_name
+        self.request = (kind, params, buffers)
+        self.connect_timeout, self.status_every = connect_timeout, status_every
+        self.heard = 0.0  # when the job last sent something (or its status was asked)
+        self.status_id: str | None = None
+        self.client: Client | None = None
+        self.job: Job | None = None
         self.seen = 0
         self.frames_written = 0
         self.total_frames = total_frames
@@ -85,7 +129,23 @@ class BackendJob:
             self.close()
         return update
 
+    def _open(self) -> None:
+        """Connect, say hello and submit, without waiting for either answer."""
+        try:
+            self.client = Client(self.endpoint, curve_keys=self.curve_keys, name=self.client_name)
+        except zmq.ZMQError as exc:
+            raise BackendGone(f"cannot connect to {self.endpoint}: {exc}") from None
+        except (OSError, ValueError) as exc:  # the CURVE key files
+            raise BackendGone(f"cannot use the CURVE keys in {self.curve_keys}: {exc}") from None
+        self.connect_deadline = time.monotonic() + self.connect_timeout
+        self.hello_id = self.client.begin_connect()
+        kind, params, buffers = self.request
+        self.job = self.client.submit(kind, params, buffers, wait=False)
+        self.request = None  # the inputs are in ZeroMQ's hands now
+
     def _poll(self, update: Update) -> None:
+        if self.client is None:
+            self._open()
         self.client.poll(0)
         if self.client.server is None:
             if self.client.reply(self.hello_id) is None:
@@ -99,6 +159,11 @@ class BackendJob:
             if self.job.job_id is None:
                 update.stage = "submitting"
                 return
+            self.heard = time.monotonic()
+        if self.seen < len(self.job.messages):
+            self.heard = time.monotonic()
+        elif not self.job.done:
+            self._ask_when_silent()
         deadline = time.perf_counter() + self.budget
         while self.seen < len(self.job.messages):
             self._take(self.job.messages[self.seen], update)
@@ -113,6 +178,23 @@ class BackendJob:
             update.cancelled = True
         elif self.job.error is not None:
             update.error = str(self.job.error)
+
+    def _ask_when_silent(self) -> None:
+        """Ask the backend about a job silent for ``status_every`` s; raise if it ended there unseen."""
+        if self.status_id is None:
+            if time.monotonic() - self.heard > self.status_every:
+                self.status_id = self.client.begin(STATUS_REQUEST, job_id=self.job.job_id)
+            return
+        reply = self.client.reply(self.status_id)
+        if reply is None:
+            return
+        self.status_id, self.heard = None, time.monotonic()
+        there = reply.content.get("job", {})
+        if there.get("state") in ("finished", "cancelled", "failed", "interrupted") and not self.job.done:
+            reason = f": {there['error']}" if there.get("error") else ""
+            raise BackendGone(f"the backend stopped sending this job to Blender and it is {there['state']} there"
+                              f"{reason}; Blender was busy for longer than the backend waits for a silent client "
+                              "(s2t-backend --client-timeout). Run it again")
 
     def _take(self, message: Message, update: Update) -> None:
         if message.type == PROGRESS:
@@ -136,7 +218,7 @@ class BackendJob:
 
     def cancel(self) -> None:
         """Ask the backend to stop; the ``cancelled`` message arrives through :meth:`poll`."""
-        if self.job.job_id is None:
+        if self.job is None or self.job.job_id is None:
             self.close()  # not accepted yet: drop it (the backend cancels the jobs of clients that vanish)
             return
         try:
@@ -147,7 +229,8 @@ class BackendJob:
     def close(self) -> None:
         if not self.ended:
             self.ended = True
-            self.client.close()
+            if self.client is not None:
+                self.client.close()
 
 
 def write_file(path: Path, data: bytes) -> None:
@@ -167,4 +250,4 @@ def remove_stale_frames(folder: Path, keep: int) -> int:
     return removed
 
 
-__all__ = ["BackendJob", "Update", "frame_path", "remove_stale_frames", "write_file"]
+__all__ = ["BackendJob", "Update", "endpoint_problem", "frame_path", "png_size", "remove_stale_frames", "write_file"]

@@ -10,6 +10,8 @@ Writes ``flow.json`` (what the test checks against the backend's job folders).
 """
 
 import json
+import os
+import socket
 import sys
 import time
 from pathlib import Path
@@ -31,6 +33,49 @@ def run_job(runtime, props, limit: float = 120.0) -> None:
             time.sleep(runtime.POLL_INTERVAL)
 
 
+def free_endpoint() -> str:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"tcp://127.0.0.1:{probe.getsockname()[1]}"
+
+
+def check_quiet_while_waiting(runtime, props) -> None:
+    """A job that waits (no backend answers) and is polled 40 times in 1.2 s asks for a redraw
+    when its text changes ("connecting", "connecting (1 s)") and when it ends, not per poll."""
+    backend = os.environ["S2T_BACKEND"]
+    os.environ["S2T_BACKEND"] = free_endpoint()
+    try:
+        assert bpy.ops.s2t.build_face_rig() == {"FINISHED"}
+    finally:
+        os.environ["S2T_BACKEND"] = backend
+    deadline = time.monotonic() + 1.2
+    while time.monotonic() < deadline:
+        runtime.tick()
+        time.sleep(runtime.POLL_INTERVAL)
+    assert props.job_stage == "connecting (1 s)", props.job_stage
+    assert bpy.ops.s2t.cancel_job() == {"FINISHED"}
+    run_job(runtime, props, limit=5)
+    label, ticks, redraws = runtime.REDRAWS[-1]
+    assert label == "Build Face Rig" and ticks >= 25 and redraws == 3, runtime.REDRAWS[-1]
+    assert props.job_status == "CANCELLED"
+
+
+def check_malformed_address() -> None:
+    """``localhost:5599`` (no tcp://) is refused by the button with one line, not a ZMQError traceback."""
+    backend = os.environ["S2T_BACKEND"]
+    os.environ["S2T_BACKEND"] = "localhost:5599"
+    try:
+        bpy.ops.s2t.build_face_rig()
+    except RuntimeError as exc:  # how bpy.ops hands a script an operator's error report
+        message = str(exc).strip()
+    else:
+        raise AssertionError("a malformed address was accepted")
+    finally:
+        os.environ["S2T_BACKEND"] = backend
+    assert "\n" not in message and "did you mean tcp://localhost:5599?" in message, message
+    assert "ZMQError" not in message and "Traceback" not in message, message
+
+
 def main(folder: Path) -> None:
     addon = load_addon()
     compat, core, runtime = addon.compat, addon.core, addon.runtime
@@ -45,11 +90,20 @@ def main(folder: Path) -> None:
     assert "happy" in props.emotion_text
     props.resolution, props.art_preset = "256", "cel"
 
+    check_malformed_address()
+    check_quiet_while_waiting(runtime, props)
+    props.photo_path = str(folder / "blank.png")  # no face in it: the job fails, its reason goes to the log
+    assert bpy.ops.s2t.build_face_rig() == {"FINISHED"}
+    run_job(runtime, props)
+    assert props.job_status == "FAILED" and "photo" in props.job_error, (props.job_status, props.job_error)
+    failure = props.job_error
+    props.photo_path = str(folder / "photo.png")
     assert bpy.ops.s2t.build_face_rig() == {"FINISHED"}
     run_job(runtime, props)
     assert props.job_status == "DONE", props.job_error
     obj = bpy.context.active_object
     assert obj.name == "Face (photo)" and len(obj.data.shape_keys.key_blocks) == 53
+    assert obj.delta_location.x > 1.0  # beside the startup cube, not inside it
     assert obj.data.uv_layers["Photo"] and obj.active_material.node_tree.nodes["Image Texture"].image
 
     assert bpy.ops.s2t.generate_animation() == {"FINISHED"}
@@ -81,6 +135,7 @@ def main(folder: Path) -> None:
     strip = images[0]
     assert strip.frame_start == 11 and strip.frame_final_duration == frames and len(strip.elements) == frames
     assert strip.frame_final_end == sound[0].frame_final_start + frames
+    assert (scene.render.resolution_x, scene.render.resolution_y) == (256, 256)  # the canvas is the frames' size
 
     assert bpy.ops.s2t.render_stylized() == {"FINISHED"}  # re-render replaces our strip only
     run_job(runtime, props)
@@ -120,7 +175,7 @@ def main(folder: Path) -> None:
     run_job(runtime, props)
     assert props.job_status == "DONE", props.job_error
 
-    result = {"first_take": first_take, "hero": {"keyed": hero_keyed, "edit_index": 3, "edit_value": 0.55},
+    result = {"failure": failure, "first_take": first_take, "hero": {"keyed": hero_keyed, "edit_index": 3, "edit_value": 0.55},
               "second_take": second_take, "frames": frames, "keyed": keyed.tolist(),
               "edit_index": edit_index, "edit_value": edit_value, "frame_dir": str(frame_dir),
               "longest_tick_ms": {label: max(ms for name, ms in runtime.TIMINGS if name == label)

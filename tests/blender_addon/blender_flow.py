@@ -49,6 +49,10 @@ def main(folder: Path) -> None:
 
     assert bpy.ops.s2t.import_face_rig(filepath=str(folder / "rig.npz")) == {"FINISHED"}
     obj = bpy.context.active_object
+    cube = bpy.data.objects.get("Cube")  # the startup cube (2 m) would hide a rig built at the origin
+    if cube is not None:
+        assert obj.delta_location.x > cube.matrix_world.translation.x + 1.0, tuple(obj.delta_location)
+        assert tuple(obj.delta_location)[1:] == tuple(scene.cursor.location)[1:]
     names = [block.name for block in obj.data.shape_keys.key_blocks]
     assert names == ["Basis", *take.channel_names], names
 
@@ -71,7 +75,8 @@ def main(folder: Path) -> None:
         axes = np.array([[1, 0, 0], [0, 0, -1], [0, 1, 0]])
         world = np.array(obj.matrix_world)
         assert np.allclose(world[:3, :3], axes @ rotation(pitch, yaw, roll) @ axes.T, atol=1e-5), t
-        assert np.allclose(world[:3, 3], axes @ np.array(translation), atol=1e-5), t
+        placed = np.array(obj.delta_location)  # where the rig was put; the take's head motion is on top
+        assert np.allclose(world[:3, 3], placed + axes @ np.array(translation), atol=1e-5), t
 
     edited, edit_frame, edit_value = take.channel_names[3], 5, 0.77
     key = curves[core.shape_key_data_path(edited)].keyframe_points[edit_frame]

@@ -121,6 +121,7 @@ def backend_inputs(tmp_path: Path):
     folder = tmp_path / "shot"
     folder.mkdir()
     Image.fromarray(data.astronaut()).save(folder / "photo.png")
+    Image.new("RGB", (256, 256), (128, 128, 128)).save(folder / "blank.png")
     speech, rate = soundfile.read(REPO / "s2t" / "assets" / "samples" / "speech.wav")
     soundfile.write(folder / "speech.wav", speech[: 2 * rate], rate)
     server = Server(ServerConfig(bind="tcp://127.0.0.1:*", jobs_dir=tmp_path / "jobs", heartbeat_interval=0.2),
@@ -129,10 +130,12 @@ def backend_inputs(tmp_path: Path):
     server.stop()
 
 
-def check_backend_flow(folder: Path, jobs_dir: Path) -> dict:
+def check_backend_flow(folder: Path, jobs_dir: Path, output: str) -> dict:
     """What Blender keyed is what Style-E sent; what the render job got has the animator's edit."""
     result = json.loads((folder / "flow.json").read_text())
     manifests = sorted((json.loads(p.read_text()) for p in jobs_dir.glob("*/job.json")), key=lambda m: m["created"])
+    assert manifests[0]["kind"] == "rig" and manifests[0]["state"] == "failed"  # the photo without a face
+    manifests = manifests[1:]
     assert [m["kind"] for m in manifests] == ["rig", "coefficients", "render", "render", "coefficients", "render",
                                               "coefficients", "render"]
     assert [m["state"] for m in manifests] == ["finished"] * 5 + ["cancelled"] + ["finished"] * 2
@@ -150,6 +153,7 @@ def check_backend_flow(folder: Path, jobs_dir: Path) -> dict:
     assert np.abs(sent[others, jaw] - expression[others, jaw]).max() < 1e-5
     frames = sorted(Path(result["frame_dir"]).glob("*.png"))
     assert len(frames) == len(expression) and frames[0].name == "000001.png"
+    assert f"Style2Talker error: Build Face Rig failed: {result['failure']}\n" in output  # the log has it all
 
     # the take on the animator's own character: keyed by mapping, and its edit is what the render got
     hero = result["hero"]
@@ -165,15 +169,15 @@ def check_backend_flow(folder: Path, jobs_dir: Path) -> dict:
 def test_backend_flow_in_pip_bpy(backend_inputs) -> None:
     folder, server = backend_inputs
     output = run_script(bpy_python(), BACKEND_FLOW, folder, "BACKEND FLOW OK", {"S2T_BACKEND": server.endpoint})
-    result = check_backend_flow(folder, server.config.jobs_dir)
+    result = check_backend_flow(folder, server.config.jobs_dir, output)
     print(output.strip().splitlines()[-1], result["longest_tick_ms"])
 
 
 def test_backend_flow_in_debian_blender(backend_inputs, addon_zip: Path, tmp_path: Path) -> None:
     folder, server = backend_inputs
-    run_script(debian_blender(), BACKEND_FLOW, folder, "BACKEND FLOW OK",
-               {"S2T_BACKEND": server.endpoint, **packaged(addon_zip, tmp_path)})
-    check_backend_flow(folder, server.config.jobs_dir)
+    output = run_script(debian_blender(), BACKEND_FLOW, folder, "BACKEND FLOW OK",
+                        {"S2T_BACKEND": server.endpoint, **packaged(addon_zip, tmp_path)})
+    check_backend_flow(folder, server.config.jobs_dir, output)
 
 
 def test_addon_modules_import_without_torch_or_s2t() -> None:
@@ -182,3 +186,36 @@ def test_addon_modules_import_without_torch_or_s2t() -> None:
             "loaded = {name for name, module in sys.modules.items() if module is not None}; "
             "assert not loaded & {'s2t', 'bpy', 'torch'}, sorted(loaded)")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[2])
+
+
+ENABLE_WITHOUT_NUMPY = """
+import sys
+import bpy
+
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split('.')[0] == 'numpy':
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+for name in [name for name in sys.modules if name.split('.')[0] == 'numpy']:
+    del sys.modules[name]
+sys.meta_path.insert(0, Block())
+bpy.ops.preferences.addon_install(filepath=sys.argv[-1], overwrite=True)
+try:
+    bpy.ops.preferences.addon_enable(module='style2talker')
+except RuntimeError as exc:
+    print('REPORTED:', str(exc).strip().splitlines()[-1])
+print('ENABLED' if 'style2talker' in bpy.context.preferences.addons else 'NOT ENABLED')
+"""
+
+
+def test_enabling_in_debian_blender_without_numpy_says_what_to_install(addon_zip: Path, tmp_path: Path) -> None:
+    """Debian's Blender runs the system Python; without python3-numpy the add-on refuses to
+    enable with one line saying what to install, not "No module named 'numpy'"."""
+    command = debian_blender()[:-1] + ["--python-expr", ENABLE_WITHOUT_NUMPY, "--", str(addon_zip)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300,
+                            env={**os.environ, **packaged(addon_zip, tmp_path)})
+    output = result.stdout + result.stderr
+    assert "NOT ENABLED" in output, output[-3000:]
+    assert ("REPORTED: RuntimeError: Style2Talker needs numpy, which this Blender's Python lacks. A Debian or Ubuntu "
+            "Blender uses the system Python: run `sudo apt install python3-numpy`") in output, output[-3000:]
