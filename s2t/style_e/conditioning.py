@@ -49,12 +49,17 @@ class ConditionEncoder(nn.Module):
 
         Args:
             audio: ``(B, W, audio_dim)`` from :meth:`encode_audio`.
-            text: ``(B, text_dim)`` sentence embeddings.
+            text: ``(B, text_dim)`` sentence embeddings, or ``(B, W, text_dim)`` per frame (an
+                emotion that changes within the window).
             identity: ``(B, identity_dim)``.
             use_text: ``(B,)`` bool; where False the text is replaced by ``null_text``.
         """
-        text = torch.where(use_text[:, None], text, self.null_text.to(text.dtype))
         frames = audio.shape[1]
+        if text.dim() == 3:
+            text = torch.where(use_text[:, None, None], text, self.null_text.to(text.dtype))
+            identity = identity[:, None].expand(-1, frames, -1)
+            return torch.cat([text, identity, audio], dim=-1)
+        text = torch.where(use_text[:, None], text, self.null_text.to(text.dtype))
         per_clip = torch.cat([text, identity], dim=-1)[:, None].expand(-1, frames, -1)
         return torch.cat([per_clip, audio], dim=-1)
 
