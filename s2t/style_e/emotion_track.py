@@ -12,10 +12,12 @@ File formats (times in seconds from the start of the audio)::
 
 A cue holds from its start until the next cue; the first one also covers any time before it.
 At each later start the text embedding and the guidance strength cross-fade over ``blend``
-seconds centred on the start time (a smoothstep), so the condition ``T`` moves continuously
-while the audio part of the condition, and with it the lips, is untouched. The blended text
-vector is the weighted sum of the cues' embeddings, rescaled to their weighted norm, so the
-encoder's unit-length sentence vectors stay unit length through a transition.
+seconds centred on the start time (:class:`s2t.style_e.conditioning.EmotionSchedule`), so the
+condition ``T`` moves continuously while the audio part of the condition, and with it the
+lips, is untouched.
+
+Standard library only, so the backend can check a track when a job is submitted without
+loading PyTorch.
 """
 
 from __future__ import annotations
@@ -26,9 +28,6 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
-import torch
 
 DEFAULT_BLEND = 0.5
 MAX_TEXT = 2000
@@ -117,7 +116,7 @@ def _parse_tsv(text: str, blend: float) -> EmotionTrack:
 
 
 def read_emotion_track(path: str | Path, blend: float = DEFAULT_BLEND) -> EmotionTrack:
-    """An emotion track file: JSON (``.json``, or text starting with ``[``) or TSV."""
+    """An emotion track file: JSON (``.json``, or text starting with ``[`` or ``{``) or TSV."""
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"emotion track {str(path)!r} does not exist")
@@ -126,7 +125,7 @@ def read_emotion_track(path: str | Path, blend: float = DEFAULT_BLEND) -> Emotio
     except (OSError, UnicodeDecodeError) as exc:
         raise ValueError(f"cannot read emotion track {str(path)!r}: {exc}") from None
     try:
-        if path.suffix.lower() == ".json" or text.lstrip().startswith("["):
+        if path.suffix.lower() == ".json" or text.lstrip().startswith(("[", "{")):
             try:
                 value = json.loads(text)
             except json.JSONDecodeError as exc:
@@ -137,73 +136,4 @@ def read_emotion_track(path: str | Path, blend: float = DEFAULT_BLEND) -> Emotio
         raise ValueError(f"emotion track {str(path)!r}: {exc}") from None
 
 
-def _smoothstep(x: torch.Tensor) -> torch.Tensor:
-    x = x.clamp(0.0, 1.0)
-    return x * x * (3.0 - 2.0 * x)
-
-
-class EmotionSchedule:
-    """Per-frame text embedding and guidance strength: one emotion, or a track's cross-fades.
-
-    Args:
-        embeddings: ``(K, text_dim)``, one per cue.
-        strengths: ``K`` guidance strengths.
-        starts: ``K`` start frames (the first is ignored: it holds from frame 0).
-        blend_frames: frames over which each change is spread, centred on its start.
-    """
-
-    def __init__(self, embeddings: torch.Tensor, strengths: list[float], starts: list[float] | None = None,
-                 blend_frames: float = 0.0) -> None:  # fmt: skip
-        if len(embeddings) != len(strengths) or (starts is not None and len(starts) != len(strengths)):
-            raise ValueError("one embedding, strength and start per cue")
-        self.embeddings, self.strengths = embeddings, [float(s) for s in strengths]
-        self.starts = [0.0] * len(strengths) if starts is None else [float(s) for s in starts]
-        self.blend_frames = float(blend_frames)
-
-    @classmethod
-    def constant(cls, embedding: torch.Tensor, strength: float) -> "EmotionSchedule":
-        return cls(embedding[None], [strength])
-
-    @property
-    def constant_strength(self) -> float | None:
-        """The strength if every frame has the same one, else None."""
-        return self.strengths[0] if len(set(self.strengths)) == 1 else None
-
-    def weights(self, frames: torch.Tensor) -> torch.Tensor:
-        """``(n, K)`` cue weights of the frames ``(n,)``, each row summing to 1."""
-        frames = frames.to(torch.float64)
-        presence = torch.ones(len(frames), len(self.strengths), dtype=torch.float64)
-        for k in range(1, len(self.strengths)):
-            if self.blend_frames > 0:
-                presence[:, k] = _smoothstep((frames - self.starts[k]) / self.blend_frames + 0.5)
-            else:
-                presence[:, k] = (frames >= self.starts[k]).to(torch.float64)
-        # cue k counts where it has arrived and no later cue has taken over
-        later = torch.cumprod(torch.flip(1.0 - presence, [1]), 1).flip(1)
-        return presence * torch.cat([later[:, 1:], torch.ones(len(frames), 1, dtype=torch.float64)], 1)
-
-    def text(self, frames: torch.Tensor) -> torch.Tensor:
-        """``(text_dim,)`` for a single emotion, else ``(*frames.shape, text_dim)``."""
-        if len(self.strengths) == 1:
-            return self.embeddings[0]
-        weights = self.weights(frames.reshape(-1)).to(self.embeddings.dtype)
-        mixed = weights @ self.embeddings
-        norm = weights @ self.embeddings.norm(dim=-1)
-        mixed = mixed * (norm / mixed.norm(dim=-1).clamp_min(1e-8))[:, None]
-        return mixed.reshape(*frames.shape, -1)
-
-    def strength(self, frames: torch.Tensor) -> torch.Tensor:
-        """Per-frame guidance strength, shaped like ``frames``."""
-        table = torch.tensor(self.strengths, dtype=torch.float64)
-        return (self.weights(frames.reshape(-1)) @ table).reshape(frames.shape)
-
-
-def emotion_schedule(track: EmotionTrack, embeddings: torch.Tensor, default_strength: float,
-                     fps: float) -> EmotionSchedule:  # fmt: skip
-    """The schedule of a track whose cue texts encode to ``embeddings`` ``(K, text_dim)``."""
-    strengths = [default_strength if c.strength is None else c.strength for c in track.cues]
-    return EmotionSchedule(embeddings, strengths, [c.start * fps for c in track.cues], track.blend * fps)
-
-
-__all__ = ["DEFAULT_BLEND", "EmotionCue", "EmotionSchedule", "EmotionTrack", "emotion_schedule",
-           "parse_emotion_track", "read_emotion_track"]  # fmt: skip
+__all__ = ["DEFAULT_BLEND", "EmotionCue", "EmotionTrack", "parse_emotion_track", "read_emotion_track"]

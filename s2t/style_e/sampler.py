@@ -26,7 +26,8 @@ from s2t.face.coeffs import CoeffSequence
 from s2t.style_e.blinks import ensure_blinks
 from s2t.style_e.ddim import DDIMScheduler
 from s2t.style_e.denoiser import StyleEModel
-from s2t.style_e.emotion_track import EmotionSchedule, EmotionTrack, emotion_schedule
+from s2t.style_e.conditioning import EmotionSchedule, emotion_schedule
+from s2t.style_e.emotion_track import EmotionTrack
 from s2t.style_e.schedule import NoiseSchedule
 from s2t.text import TextEncoder, load_text_encoder
 
