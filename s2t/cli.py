@@ -145,7 +145,8 @@ def cmd_coeffs_convert(path: str, source_name: str, target_name: str, out: Path)
 def cmd_generate(image: str, out: Path, audio: str | None, emotion: str | None, coeffs_path: str | None,
                  art: str | None, strength: float, size: int, seed: int, emotion_strength: float,
                  checkpoint: str, backend: str | None = None, curve_keys: Path | None = None,
-                 renderer: str | None = None, style_a: Path | None = None, device: str = "cpu") -> None:
+                 renderer: str | None = None, style_a: Path | None = None, device: str = "cpu",
+                 emotion_track: Path | None = None, emotion_blend: float = 0.5, variants: int = 1) -> None:
     from s2t.face.detect import load_image
     from s2t.pipeline import TalkingHeadPipeline
 
@@ -153,6 +154,13 @@ def cmd_generate(image: str, out: Path, audio: str | None, emotion: str | None, 
         raise UserError(f"the output must be an .mp4 file, got {out}")
     photo = load_image(image)  # fail on a bad photo before anything slow
     coeffs = _load_sequence(coeffs_path) if coeffs_path else None
+    if emotion_track is not None or variants != 1:
+        if backend is not None:
+            raise UserError("--emotion-track and --variants run in this process only for now (not with --backend)")
+        if coeffs is not None:
+            raise UserError("--emotion-track and --variants drive Style-E; they do not apply to --coeffs")
+        emotion = _emotion_or_track(emotion, emotion_track, emotion_blend)
+    takes = _take_paths(out, seed, variants)
     if backend is not None:
         _generate_on_backend(backend, curve_keys, image, out, audio, emotion, coeffs, art, strength, size, seed,
                              emotion_strength, renderer or "auto")
@@ -165,16 +173,21 @@ def cmd_generate(image: str, out: Path, audio: str | None, emotion: str | None, 
 
         style_e = load_style_e(checkpoint)
     model = _load_model("s2t-arkit52")
-    started = time.perf_counter()
-    try:
-        pipeline = TalkingHeadPipeline(model, style_e, **({"renderer": neural} if neural else {}))
-        written = pipeline(photo, out, audio=audio, emotion=emotion, coeffs=coeffs, stylizer=stylizer, size=size,
-                           seed=seed, emotion_strength=emotion_strength)
-    except KeyboardInterrupt:
-        partial = out.with_name(out.stem + ".partial.mp4")
-        print(f"s2t: interrupted; the frames made so far are in {partial}", file=sys.stderr)
-        raise
-    print(f"wrote {written} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    pipeline = TalkingHeadPipeline(model, style_e, **({"renderer": neural} if neural else {}))
+    if len(takes) > 1:
+        from s2t.style_a.photo import prepare_photo
+
+        photo = prepare_photo(model, photo, size)  # fitted once for every take
+    for take_seed, take_out in takes.items():
+        started = time.perf_counter()
+        try:
+            written = pipeline(photo, take_out, audio=audio, emotion=emotion, coeffs=coeffs, stylizer=stylizer,
+                               size=size, seed=take_seed, emotion_strength=emotion_strength)
+        except KeyboardInterrupt:
+            partial = take_out.with_name(take_out.stem + ".partial.mp4")
+            print(f"s2t: interrupted; the frames made so far are in {partial}", file=sys.stderr)
+            raise
+        print(f"wrote {written} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
 
 
 def _generate_on_backend(endpoint: str, curve_keys: Path | None, image: str, out: Path, audio: str | None,
@@ -304,16 +317,45 @@ def cmd_train_style_a(style_a: Path, out: Path, data: Path | None, photo: str | 
     print(f"wrote {last}", file=sys.stderr)
 
 
-def cmd_generate_coeffs(audio: str, emotion: str, image: str | None, checkpoint: str, strength: float, seed: int,
-                        steps: int, text_encoder: str | None, device: str, out: Path) -> None:
+def cmd_generate_coeffs(audio: str, emotion: str | None, image: str | None, checkpoint: str, strength: float,
+                        seed: int, steps: int, text_encoder: str | None, device: str, out: Path,
+                        emotion_track: Path | None = None, emotion_blend: float = 0.5,
+                        variants: int = 1) -> None:  # fmt: skip
+    from s2t.audio import SAMPLE_RATE, load_audio
     from s2t.style_e.checkpoint import load_style_e
     from s2t.style_e.conditioning import identity_from_photo
 
+    emotion = _emotion_or_track(emotion, emotion_track, emotion_blend)
+    outputs = _take_paths(out, seed, variants)
+    samples = load_audio(audio)
+    if not isinstance(emotion, str):
+        emotion.check_duration(len(samples) / SAMPLE_RATE)  # before loading anything slow
     style_e = load_style_e(checkpoint, device, text_encoder=text_encoder, num_inference_steps=steps)
     identity = identity_from_photo(image) if image else None
-    seq = style_e(audio, emotion, seed=seed, strength=strength, identity=identity)
-    seq.save(_writable(out))
-    print(f"wrote {out} ({seq.num_frames} frames)", file=sys.stderr)
+    takes = style_e.variants(samples, emotion, list(outputs), strength, identity, metadata={"audio": str(audio)})
+    for take, path in zip(takes, outputs.values()):
+        take.save(_writable(path))
+        print(f"wrote {path} ({take.num_frames} frames, seed {take.metadata['seed']})", file=sys.stderr)
+
+
+def _emotion_or_track(emotion: str | None, track: Path | None, blend: float):
+    """The emotion text, or the track read from ``track`` (exactly one of them)."""
+    if (emotion is None) == (track is None):
+        raise UserError("give the emotion as --emotion TEXT or as --emotion-track FILE (one of them)")
+    if track is None:
+        return emotion
+    from s2t.style_e.emotion_track import read_emotion_track
+
+    return read_emotion_track(track, blend)
+
+
+def _take_paths(out: Path, seed: int, variants: int) -> dict[int, Path]:
+    """seed -> output file: ``out`` itself for one take, else ``<stem>_take<i>_seed<seed><suffix>``."""
+    if not 1 <= variants <= 16:
+        raise UserError(f"--variants must be 1 to 16, got {variants}")
+    if variants == 1:
+        return {seed: out}
+    return {seed + i: out.with_name(f"{out.stem}_take{i + 1}_seed{seed + i}{out.suffix}") for i in range(variants)}
 
 
 def cmd_demo(out_dir: Path, image: str | None, emotion: str, emotion_strength: float, art: str | None,
@@ -339,6 +381,16 @@ def _load_sequence(path: str):
     if path.lower().endswith(".mat"):
         return CoeffSequence.from_sadtalker_mat(path)
     return CoeffSequence.load(path)
+
+
+def _add_track_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--emotion-track", type=Path, metavar="FILE",
+                   help="an emotion that changes over time instead of --emotion: TSV lines 'start<TAB>text[<TAB>"
+                        "strength]' or JSON [{\"start\": s, \"text\": ..., \"strength\": ...}] (docs/protocol.md)")
+    p.add_argument("--emotion-blend", type=float, default=0.5, metavar="SECONDS",
+                   help="cross-fade time of each emotion change in the track (default 0.5)")
+    p.add_argument("--variants", type=int, default=1, metavar="N",
+                   help="N takes with seeds seed..seed+N-1, written as <out>_take<i>_seed<seed> (default 1)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -380,9 +432,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="neural Style-A folder: generator.pt, encoder.pt, style_a.pt (+ exstyle_code.npy); --art is "
                         "then a picture or a style of exstyle_code.npy (default: the style trained on)")
     p.add_argument("--device", default="cpu", help="device of the neural renderer (cpu, cuda)")
+    _add_track_options(p)
     p.set_defaults(run=lambda a: cmd_generate(a.image, a.out, a.audio, a.emotion, a.coeffs, a.art, a.strength,
                                               a.size, a.seed, a.emotion_strength, a.checkpoint, a.backend,
-                                              a.curve_keys, a.renderer, a.style_a, a.device))
+                                              a.curve_keys, a.renderer, a.style_a, a.device, a.emotion_track,
+                                              a.emotion_blend, a.variants))
 
     p = sub.add_parser("fit-face", help="detect a face in a photo and fit the face model to it")
     p.add_argument("image")
@@ -425,7 +479,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("generate-coeffs", help="Style-E: speech + emotion text -> coefficient file")
     p.add_argument("--audio", required=True)
-    p.add_argument("--emotion", required=True, help='e.g. "He is joyful, pulling up the lip corners"')
+    p.add_argument("--emotion", help='e.g. "He is joyful, pulling up the lip corners" (or --emotion-track)')
+    _add_track_options(p)
     p.add_argument("--image", help="identity photo (its fitted face shape conditions the motion)")
     p.add_argument("--checkpoint", default="default", help="Style-E checkpoint: 'default' or a path")
     p.add_argument("--strength", type=float, default=1.0, help="emotion strength: 0 neutral, 1 as trained, >1 more")
@@ -435,7 +490,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="cpu")
     p.add_argument("-o", "--out", type=Path, required=True)
     p.set_defaults(run=lambda a: cmd_generate_coeffs(a.audio, a.emotion, a.image, a.checkpoint, a.strength, a.seed,
-                                                     a.steps, a.text_encoder, a.device, a.out))
+                                                     a.steps, a.text_encoder, a.device, a.out, a.emotion_track,
+                                                     a.emotion_blend, a.variants))
 
     train = sub.add_parser("train", help="train models").add_subparsers(dest="train_command", required=True,
                                                                         metavar="MODEL")
