@@ -128,3 +128,35 @@ def test_channel_weights_emphasise_the_named_channels():
     close, blink = config.channel_names.index("mouthClose"), config.channel_names.index("eyeBlinkLeft")
     assert weights[close] / weights[-1] == pytest.approx(4.0) and weights[blink] / weights[-1] == pytest.approx(3.0)
     assert torch.equal(loss_weights(config, {"notAChannel": 2.0}), torch.ones(config.x_dim))
+
+
+def test_pose_weight_and_motion_terms():
+    from s2t.style_e.denoiser import StyleEConfig, StyleEModel
+    from s2t.style_e.train import PoseMotion, loss_weights, pose_motion_scales
+
+    config = StyleEConfig()
+    weights = loss_weights(config, {"pose": 3.0})
+    assert weights[-6:].tolist() == pytest.approx([weights[-1].item()] * 6)
+    assert weights[-1] / weights[0] == pytest.approx(3.0)
+
+    motion = PoseMotion(1.0, 0.5, torch.full((6,), 0.1), torch.full((6,), 0.1))
+    target = torch.zeros(2, 8, 10)
+    target[:, :, -6] = torch.linspace(0, 1, 8)  # a steady turn
+    mask = torch.ones(2, 8, dtype=torch.bool)
+    assert motion.loss(target, target, mask).item() == 0.0
+    shifted = target + 0.3  # right velocity and acceleration, wrong position: no motion error
+    assert motion.loss(shifted, target, mask).item() == pytest.approx(0.0, abs=1e-10)
+    still = torch.zeros_like(target)  # no motion: velocity error (1/7 per frame, /0.1)^2 on 1 of the 6 pose values
+    assert motion.loss(still, target, mask).item() == pytest.approx((1 / 7 / 0.1) ** 2 / 6, rel=1e-4)
+    mask[:, 4:] = False  # padded frames do not count
+    jumpy = target.clone()
+    jumpy[:, 6, -6] = 5.0
+    assert motion.loss(jumpy, target, mask).item() == pytest.approx(0.0, abs=1e-10)
+
+    class Clip:
+        target = np.stack([np.zeros(100)] * 52 + [np.linspace(0, 1, 100)] * 6, 1).astype(np.float32)
+
+    velocity, acceleration = pose_motion_scales(StyleEModel(config), [Clip(), Clip()])
+    assert velocity.shape == (6,) and torch.all(torch.isinf(velocity))  # a steady turn: no velocity spread
+    motion = PoseMotion(1.0, 0.5, velocity, acceleration)
+    assert motion.loss(still, target, torch.ones(2, 8, dtype=torch.bool)).item() == 0.0  # left out of the terms
