@@ -23,6 +23,7 @@ import torch
 
 from s2t.audio.features import SAMPLE_RATE, iter_frame_mel_windows, load_audio, num_video_frames
 from s2t.face.coeffs import CoeffSequence
+from s2t.style_e.anchors import DEFAULT_MIX, TextAnchors
 from s2t.style_e.blinks import ensure_blinks
 from s2t.style_e.ddim import DDIMScheduler
 from s2t.style_e.denoiser import StyleEModel
@@ -178,10 +179,12 @@ class StyleE:
             ``load_text_encoder(model.config.text_encoder)``.
         num_inference_steps: DDIM steps (the paper's 5 by default).
         overlap: frames shared by neighbouring windows (a quarter window by default).
+        anchor_mix: how far emotion texts are pulled toward the label sentences the model was
+            trained on (:mod:`s2t.style_e.anchors`); 0 uses the encoder's embedding as is.
     """
 
     def __init__(self, model: StyleEModel, text_encoder: TextEncoder | None = None, num_inference_steps: int = 5,
-                 overlap: int | None = None) -> None:  # fmt: skip
+                 overlap: int | None = None, anchor_mix: float = DEFAULT_MIX) -> None:  # fmt: skip
         self.model = model.eval()
         self.config = model.config
         self.text_encoder = text_encoder or load_text_encoder(self.config.text_encoder)
@@ -190,6 +193,7 @@ class StyleE:
                              f"on {self.config.text_dim}-d ones ({self.config.text_encoder!r})")
         self.scheduler = DDIMScheduler(NoiseSchedule(self.config.num_train_timesteps))
         self.num_inference_steps, self.overlap = num_inference_steps, overlap
+        self.anchors = TextAnchors(self.text_encoder, mix=anchor_mix)
 
     def __call__(self, audio_path: str | Path, emotion: str | EmotionTrack, seed: int = 0, strength: float = 1.0,
                  identity: np.ndarray | None = None,
@@ -225,12 +229,12 @@ class StyleE:
             raise ValueError(f"identity must have {config.identity_dim} values, got {tuple(identity_vector.shape)}")
         if isinstance(emotion, EmotionTrack):
             emotion.check_duration(len(audio) / SAMPLE_RATE)
-            embeddings = self.text_encoder.encode([c.text for c in emotion.cues]).to(device)
+            embeddings = self.anchors.encode([c.text for c in emotion.cues]).to(device)
             schedule = emotion_schedule(emotion, embeddings, strength, config.fps)
             described = {"emotion": emotion.cues[0].text, "emotion_track": emotion.to_list(),
                          "emotion_blend": emotion.blend}  # fmt: skip
         else:
-            schedule = EmotionSchedule.constant(self.text_encoder.encode([emotion])[0].to(device), strength)
+            schedule = EmotionSchedule.constant(self.anchors.encode([emotion])[0].to(device), strength)
             described = {"emotion": emotion}
         # frames past the audio repeat its last mel row, as in training
         features = encode_audio_stream(model, audio, max(num_frames, config.window))
@@ -242,7 +246,8 @@ class StyleE:
             k = len(config.channel_names)
             expression, added = ensure_blinks(values[:, :k], config.channel_names, config.fps, seed)
             info = {"source": "style-e", **described, "seed": seed, "strength": strength, "steps": steps,
-                    "text_encoder": config.text_encoder, "blinks": "added" if added else "generated",
+                    "text_encoder": config.text_encoder, "text_anchoring": self.anchors.describe(),
+                    "blinks": "added" if added else "generated",
                     **(metadata or {})}  # fmt: skip
             takes.append(CoeffSequence(config.model_id, config.fps, config.channel_names, expression, values[:, k:],
                                        info))  # fmt: skip

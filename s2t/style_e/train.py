@@ -124,6 +124,13 @@ def emotion_texts(emotion: str, level: int) -> list[str]:
     return [f"a {how}{word} face", f"He is {how}{word}.", f"She looks {how}{word} while talking."]
 
 
+def label_texts() -> list[str]:
+    """Every plain label sentence (:func:`emotion_texts` of each emotion and level), once each:
+    the texts every training run sees, whatever its annotations."""
+    return list(dict.fromkeys(t for emotion in _EMOTION_WORDS for level in (1, 2, 3)
+                              for t in emotion_texts(emotion, level)))  # fmt: skip
+
+
 def read_annotations(root: str | Path) -> dict[str, list[str]]:
     """``clip_id -> texts`` from every ``shard_*/annotations.jsonl`` of a corpus."""
     texts: dict[str, list[str]] = {}
@@ -473,6 +480,6 @@ class MetricsLog:
 
 __all__ = [
     "MetricsLog", "PoseMotion", "TrainConfig", "TrainingClip", "WindowSampler", "diffusion_loss", "emotion_texts",
-    "loss_weights", "pose_motion_scales",
+    "label_texts", "loss_weights", "pose_motion_scales",
     "latest_checkpoint", "load_corpus_clips", "read_annotations", "train_style_e", "training_clip",
 ]  # fmt: skip
