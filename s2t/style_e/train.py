@@ -131,6 +131,16 @@ def label_texts() -> list[str]:
                               for t in emotion_texts(emotion, level)))  # fmt: skip
 
 
+def grammar_texts(clip_id: str, emotion: str, level: int, count: int = 3) -> list[str]:
+    """``count`` whole-face sentences of the annotation grammar for the emotion at ``level``
+    ("The speaker looks irritated.", "He delivers the line in a rage."), drawn with a generator
+    seeded by the clip id, so a corpus always gets the same ones."""
+    from s2t.data.annotate_grammar import candidate_sentences
+
+    rng = np.random.default_rng(zlib.crc32(f"grammar/{clip_id}".encode()))
+    return candidate_sentences(emotion, level, [], rng, count=count)
+
+
 def read_annotations(root: str | Path) -> dict[str, list[str]]:
     """``clip_id -> texts`` from every ``shard_*/annotations.jsonl`` of a corpus."""
     texts: dict[str, list[str]] = {}
@@ -165,8 +175,11 @@ def load_corpus_clips(root: str | Path, config: StyleEConfig, progress: bool = T
             raise ValueError(f"{record.coeffs_path} is for {clip.coeffs.model_id!r} at {clip.coeffs.fps} fps; "
                              f"the model is configured for {config.model_id!r} at {config.fps} fps, same channels")
         # The annotation's descriptive sentences and the plain labels both: trained on
-        # annotations alone, short texts like "He is angry." came out weak (bench/RESULTS.md).
-        texts = [*annotations.get(record.clip_id, []), *emotion_texts(record.emotion, record.level)]
+        # annotations alone, short texts like "He is angry." came out weak (bench/RESULTS.md);
+        # and a few whole-face sentences of the annotation grammar in other words (intensity
+        # words of the clip's level: "annoyed", "furious"), so more phrasings land (issue #19).
+        texts = [*annotations.get(record.clip_id, []), *emotion_texts(record.emotion, record.level),
+                 *grammar_texts(record.clip_id, record.emotion, record.level)]
         clips.append(training_clip(record.clip_id, clip.audio, clip.coeffs, texts, record.emotion == "neutral",
                                    identity_dim=config.identity_dim))  # fmt: skip
     if not clips:
@@ -480,6 +493,6 @@ class MetricsLog:
 
 __all__ = [
     "MetricsLog", "PoseMotion", "TrainConfig", "TrainingClip", "WindowSampler", "diffusion_loss", "emotion_texts",
-    "label_texts", "loss_weights", "pose_motion_scales",
+    "grammar_texts", "label_texts", "loss_weights", "pose_motion_scales",
     "latest_checkpoint", "load_corpus_clips", "read_annotations", "train_style_e", "training_clip",
 ]  # fmt: skip
