@@ -213,7 +213,7 @@ def next_level(style_e, face, clips: list, classifier: EmotionClassifier, varian
           f"{np.mean([d['rotation_rms_deg'] for d in diversity]):.2f} deg; jawOpen r of each take "
           f"{np.mean(take_r):.3f} (min {np.min(take_r):.3f}); the regressor's takes are identical (0, 0).\n")
 
-    sharp, before, after, near_r, whole_r = [], [], [], [], []
+    sharp, before, after, near_r, steady_r, whole_r = [], [], [], [], [], []
     for number, clip in enumerate([c for c in clips if c.emotion != "neutral" and c.seconds > 3][:16]):
         change = clip.seconds / 2
         track = parse_emotion_track([{"start": 0.0, "text": emotion_texts("neutral", 2)[1]},
@@ -227,11 +227,14 @@ def next_level(style_e, face, clips: list, classifier: EmotionClassifier, varian
         window = slice(max(0, frame - 2 * blend), frame + 2 * blend)
         true_jaw = clip.expression[: take.num_frames, jaw]
         near_r.append(np.corrcoef(take.expression[window, jaw], true_jaw[window])[0, 1])
+        steady = style_e.generate(clip.audio, track.cues[1].text, number, 1.0, clip.identity).expression[:, jaw]
+        steady_r.append(np.corrcoef(steady[window], true_jaw[window])[0, 1])  # the same frames, no change
         whole_r.append(np.corrcoef(take.expression[:, jaw], true_jaw)[0, 1])
     print(f"Emotion change at mid-clip, neutral -> the clip's emotion ({len(sharp)} clips, blend 0.5 s): key "
           f"activation before {np.mean(before):.3f} -> after {np.mean(after):.3f}; largest key-channel step near "
           f"the change / elsewhere {np.mean(sharp):.2f} (max {np.max(sharp):.2f}); jawOpen r within 1 s of the "
-          f"change {np.nanmean(near_r):.3f} (whole takes {np.mean(whole_r):.3f}).\n")
+          f"change {np.nanmean(near_r):.3f}, same frames of takes without the change {np.nanmean(steady_r):.3f} "
+          f"(whole takes {np.mean(whole_r):.3f}).\n")
     times = speed(style_e, clips, 1)
     print(f"Speed, 10 s of speech, 1 thread: DDIM 5 {times[5]:.2f} s (load {os.getloadavg()[0]:.1f}).")
 
