@@ -21,8 +21,8 @@ Kinds today:
 - ``rig``: the face rig itself (mesh, shape keys, bounds) for clients that build it, e.g.
   Blender; with a photo, the rig takes the photo's face shape and every vertex gets the photo
   coordinate it was fitted to (texture coordinates, so the rig shows the person);
-- ``coefficients``: Style-E, speech + emotion text (+ the photo's face shape) -> a coefficient
-  sequence, with the embedded checkpoint or one the server was started with. PyTorch is
+- ``coefficients``: Style-E, speech + emotion text or an emotion track (+ the photo's face
+  shape) -> a coefficient sequence, with the embedded checkpoint or one the server was started with. PyTorch is
   imported, and the model loaded, on the first such job.
 """
 
@@ -321,11 +321,24 @@ class CoefficientsInput:
     text: str
     seed: int
     strength: float
+    track: Any = None  # an s2t.style_e.emotion_track.EmotionTrack, which replaces ``text``
 
 
 def prepare_coefficients(params: dict, buffers: dict) -> tuple[CoefficientsInput, dict]:
+    from s2t.style_e.emotion_track import DEFAULT_BLEND, parse_emotion_track  # standard library only: no torch yet
+
     if not isinstance(buffers.get("audio"), bytes) or not buffers["audio"]:
         raise JobError(BAD_INPUT, "the 'audio' buffer must hold the bytes of a speech recording (WAV, FLAC, MP3 ...)")
+    track = None
+    if params.get("emotion_track") is not None:
+        blend = params.get("emotion_blend", DEFAULT_BLEND)
+        if type(blend) not in (int, float):
+            raise JobError(BAD_INPUT, f"emotion_blend must be a number of seconds, got {blend!r}")
+        try:
+            track = parse_emotion_track(params["emotion_track"], float(blend))
+        except ValueError as exc:
+            raise JobError(BAD_INPUT, f"emotion_track: {exc}") from None
+        params = {**params, "text": params.get("text") or track.cues[0].text}
     try:
         text = emotion_text(params.get("text"))
     except ValueError as exc:
@@ -334,7 +347,7 @@ def prepare_coefficients(params: dict, buffers: dict) -> tuple[CoefficientsInput
     if type(strength) not in (int, float) or not 0 <= strength <= 4:
         raise JobError(BAD_INPUT, f"strength must be a number from 0 (neutral) to 4, got {strength!r}")
     _image_bytes(buffers, "photo", required=False)
-    return CoefficientsInput(text, _int(params, "seed", 0, 0, 2**31 - 1), float(strength)), {}
+    return CoefficientsInput(text, _int(params, "seed", 0, 0, 2**31 - 1), float(strength), track), {}
 
 
 def run_coefficients(job: CoefficientsInput, ctx: JobContext, checkpoint: str = "default",
@@ -370,8 +383,14 @@ def run_coefficients(job: CoefficientsInput, ctx: JobContext, checkpoint: str = 
         audio = load_audio(ctx.inputs["audio"])
     except MediaError as exc:
         raise _audio_error(exc, ctx.inputs["audio"]) from None
+    if job.track is not None:
+        try:
+            job.track.check_duration(len(audio) / 16000)  # load_audio gives 16 kHz
+        except ValueError as exc:
+            raise JobError(BAD_INPUT, f"emotion_track: {exc}") from None
     yield progress("sampling", steps - 1, steps)
-    sequence = style_e.generate(audio, job.text, job.seed, job.strength, identity, metadata=metadata)
+    emotion = job.text if job.track is None else job.track
+    sequence = style_e.generate(audio, emotion, job.seed, job.strength, identity, metadata=metadata)
     fields, arrays = pack_coefficients(sequence)
     yield make_message(COEFFICIENTS, fields, arrays)
 

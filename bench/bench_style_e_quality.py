@@ -4,6 +4,14 @@
         [--checkpoint default] [--hours 0.1] [--seed 101] [--threads 1] \\
         [--work /tmp/s2t_style_e_quality] [--csv bench/style_e_quality.csv] [--plot docs/style_e_quality.png]
 
+``--next-level`` measures instead what issue #19 asks of Style-E beyond lip sync, on the
+unseen-voices set (:mod:`s2t.style_e.expressiveness`): emotion accuracy and key-channel
+activation for label, paraphrased and mild sentences, where the text encoder places the mild
+ones, head motion, variant diversity against lip sync, an emotion change within a take, and
+speed. No regressor is trained for it. ``--languages`` measures lip sync per language
+(:func:`languages_table`: the sentences of ``s2t/data/texts/multilingual.tsv``, none of whose
+languages the corpus speaks).
+
 ``--train-corpus`` is the corpus the checkpoint was trained on (the embedded default: seed 0,
 0.4 h; if the folder does not exist it is rebuilt there with ``--train-seed`` and
 ``--train-hours``, which is deterministic). It supplies the voices and sentences to hold
@@ -33,9 +41,12 @@ from s2t.face.coeffs import CoeffSequence
 from s2t.face.rig import build_rig
 from s2t.style_e import load_style_e
 from s2t.style_e.checkpoint import model_from_checkpoint, read_checkpoint, resolve_checkpoint, save_checkpoint
+from s2t.style_e.emotion_track import parse_emotion_track
 from s2t.style_e.evaluate import (PARAPHRASES, UNSEEN_ESPEAK_VARIANTS, EmotionClassifier, Exposure, accuracy,
                                   clip_features, confusion, evaluate, ground_truth, held_out_recipes, lip_gap,
                                   overlap, paraphrase, render_held_out)  # fmt: skip
+from s2t.style_e.expressiveness import (MILD_SENTENCES, head_motion, key_activation, key_channels, text_neighbours,
+                                       transition_sharpness, variant_diversity)  # fmt: skip
 from s2t.style_e.regressor import StyleERegressor, train_regressor
 from s2t.style_e.train import TrainConfig, emotion_texts, load_corpus_clips, read_annotations
 
@@ -139,6 +150,135 @@ def plot(path: Path, face, clips, style_e, regressor, confusions: dict[str, np.n
     plt.close(fig)
 
 
+def next_level(style_e, face, clips: list, classifier: EmotionClassifier, variants: int = 4) -> None:
+    """Issue #19's measurements on held-out clips (module doc); prints markdown tables."""
+    names = style_e.config.channel_names
+    jaw = names.index("jawOpen")
+    texts = {"label": lambda c, i: emotion_texts(c.emotion, c.level)[i % 3],
+             "paraphrase": paraphrase,
+             "mild": lambda c, i: MILD_SENTENCES[c.emotion][i % 3]}  # fmt: skip
+    rows, takes = [], {}
+    for kind, text_for in texts.items():
+        features, keys, jaw_r, heads = [], [], [], []
+        for number, clip in enumerate(clips):
+            take = style_e.generate(clip.audio, text_for(clip, number), number, 1.0, clip.identity)
+            takes[kind, number] = take
+            features.append(clip_features(take.expression))
+            keys.append(key_activation(take.expression, clip.emotion, names))
+            jaw_r.append(np.corrcoef(take.expression[:, jaw], clip.expression[: take.num_frames, jaw])[0, 1])
+            heads.append(head_motion(take.pose, clip.audio, take.fps))
+        predicted = classifier.predict(np.stack(features))
+        asked = [c.emotion for c in clips]
+        rows.append([kind, len(clips), f"{accuracy(asked, predicted):.2f}", f"{np.nanmean(keys):.3f}",
+                     f"{np.nanmean(jaw_r):.3f}"])  # fmt: skip
+        if kind == "label":
+            head_rows = heads
+    truth_keys = np.nanmean([key_activation(c.expression, c.emotion, names) for c in clips])
+    print("Emotion at strength 1 (unseen voices; key activation = mean of the emotion's key channels, "
+          f"true curves {truth_keys:.3f}):\n")
+    print(table(["texts", "clips", "emotion acc.", "key activation", "jawOpen r"], rows) + "\n")
+
+    per_emotion = []
+    for emotion in EMOTIONS:
+        picked = [n for n, c in enumerate(clips) if c.emotion == emotion]
+        if emotion == "neutral" or not picked:
+            continue
+        per_emotion.append([emotion, ", ".join(key_channels(emotion, names))]
+                           + [f"{np.mean([key_activation(takes[k, n].expression, emotion, names) for n in picked]):.3f}"
+                              for k in texts])  # fmt: skip
+    print(table(["emotion", "key channels", *[f"{k} texts" for k in texts]], per_emotion) + "\n")
+
+    sentences = [s for e in EMOTIONS for s in MILD_SENTENCES[e]]
+    similarity, columns = text_neighbours(style_e.text_encoder, sentences)
+    mild_rows = []
+    probe = next(c for c in clips if c.seconds > 3)
+    for (emotion, sentence), sims in zip([(e, s) for e in EMOTIONS for s in MILD_SENTENCES[e]], similarity):
+        take = style_e.generate(probe.audio, sentence, 0, 1.0, probe.identity)
+        mild_rows.append([emotion, sentence, columns[int(sims.argmax())], f"{sims[columns.index(emotion)]:.2f}",
+                          f"{sims[columns.index('neutral')]:.2f}", f"{key_activation(take.expression, emotion, names):.3f}"
+                          if emotion != "neutral" else "—"])  # fmt: skip
+    print("Mild sentences: nearest label-sentence emotion in MiniLM space, cosine to the asked emotion's and to "
+          f"neutral's label sentences, key activation on one held-out clip ({probe.seconds:.1f} s):\n")
+    print(table(["asked", "sentence", "nearest", "cos asked", "cos neutral", "key activation"], mild_rows) + "\n")
+
+    head = {k: np.mean([h[k] for h in head_rows]) for k in head_rows[0]}
+    print("Head motion (label texts, mean over clips): " + ", ".join(f"{k} {v:.2f}" for k, v in head.items()) + "\n")
+
+    diversity, take_r = [], []
+    for number, clip in enumerate(clips[:12]):
+        text = emotion_texts(clip.emotion, clip.level)[number % 3]
+        seqs = style_e.variants(clip.audio, text, list(range(100, 100 + variants)), 1.0, clip.identity)
+        diversity.append(variant_diversity([s.expression for s in seqs], [s.pose for s in seqs]))
+        take_r += [np.corrcoef(s.expression[:, jaw], clip.expression[: s.num_frames, jaw])[0, 1] for s in seqs]
+    print(f"Variants ({variants} seeds x {min(12, len(clips))} clips): expression RMS between takes "
+          f"{np.mean([d['expression_rms'] for d in diversity]):.4f}, head rotation RMS between takes "
+          f"{np.mean([d['rotation_rms_deg'] for d in diversity]):.2f} deg; jawOpen r of each take "
+          f"{np.mean(take_r):.3f} (min {np.min(take_r):.3f}); the regressor's takes are identical (0, 0).\n")
+
+    sharp, before, after, near_r, steady_r, whole_r = [], [], [], [], [], []
+    for number, clip in enumerate([c for c in clips if c.emotion != "neutral" and c.seconds > 3][:16]):
+        change = clip.seconds / 2
+        track = parse_emotion_track([{"start": 0.0, "text": emotion_texts("neutral", 2)[1]},
+                                     {"start": change, "text": emotion_texts(clip.emotion, clip.level)[1]}])  # fmt: skip
+        take = style_e.generate(clip.audio, track, number, 1.0, clip.identity)
+        frame, blend = int(change * take.fps), int(track.blend * take.fps)
+        keys = [names.index(k) for k in key_channels(clip.emotion, names)]
+        sharp.append(transition_sharpness(take.expression, keys, frame, blend))
+        before.append(take.expression[: frame - blend, keys].mean())
+        after.append(take.expression[frame + blend :, keys].mean())
+        window = slice(max(0, frame - 2 * blend), frame + 2 * blend)
+        true_jaw = clip.expression[: take.num_frames, jaw]
+        near_r.append(np.corrcoef(take.expression[window, jaw], true_jaw[window])[0, 1])
+        steady = style_e.generate(clip.audio, track.cues[1].text, number, 1.0, clip.identity).expression[:, jaw]
+        steady_r.append(np.corrcoef(steady[window], true_jaw[window])[0, 1])  # the same frames, no change
+        whole_r.append(np.corrcoef(take.expression[:, jaw], true_jaw)[0, 1])
+    print(f"Emotion change at mid-clip, neutral -> the clip's emotion ({len(sharp)} clips, blend 0.5 s): key "
+          f"activation before {np.mean(before):.3f} -> after {np.mean(after):.3f}; largest key-channel step near "
+          f"the change / elsewhere {np.mean(sharp):.2f} (max {np.max(sharp):.2f}); jawOpen r within 1 s of the "
+          f"change {np.nanmean(near_r):.3f}, same frames of takes without the change {np.nanmean(steady_r):.3f} "
+          f"(whole takes {np.mean(whole_r):.3f}).\n")
+    times = speed(style_e, clips, 1)
+    print(f"Speed, 10 s of speech, 1 thread: DDIM 5 {times[5]:.2f} s (load {os.getloadavg()[0]:.1f}).")
+
+
+def languages_table(style_e, face, exposure: Exposure, seed: int = 103) -> None:
+    """Lip sync on languages training never heard: each sentence of ``load_multilingual`` spoken
+    by a held-out espeak-ng speaker switched to that language (variant kept), neutral, against
+    the procedural performer's truth from the engine's phone timings; English held-out
+    sentences of the same speakers as the reference. Prints a markdown table."""
+    from dataclasses import replace
+
+    from s2t.data.motion import frame_loudness
+    from s2t.data.sentences import load_multilingual
+    from s2t.data.synth import render_clip
+    from s2t.style_e.evaluate import clip_scores
+
+    multilingual = load_multilingual()
+    count = max(len(v) for v in multilingual.values())
+    recipes = [replace(r, emotion="neutral", level=1) for r, _ in
+               zip(held_out_recipes(seed, ("espeak-ng",), exposure, per_session=2), range(count))]  # fmt: skip
+    rows = []
+    for language, sentences in [("en (trained)", [r.sentence for r in recipes]), *multilingual.items()]:
+        jaw_r, lip_r, m_lmd, loud_r = [], [], [], []
+        for number, (recipe, sentence) in enumerate(zip(recipes, sentences)):
+            if not language.startswith("en"):
+                voice = recipe.speaker.voice
+                variant = voice.voice.split("+")[1] if "+" in voice.voice else ""
+                speaker = replace(recipe.speaker, voice=replace(voice, voice=f"{language}+{variant}".rstrip("+")))
+                recipe = replace(recipe, sentence=sentence, speaker=speaker)
+            audio, truth = render_clip(recipe)
+            identity = np.asarray(truth.metadata["identity"], np.float32)
+            take = style_e.generate(audio, "He talks calmly with a neutral expression.", number, 1.0, identity)
+            scores = clip_scores(face, identity, take.expression, truth.expression)
+            jaw_r.append(scores.jaw_r), lip_r.append(scores.lip_r), m_lmd.append(scores.m_lmd)
+            loudness = frame_loudness(audio, 16000, take.num_frames, take.fps)
+            loud_r.append(np.corrcoef(take.channel("jawOpen"), loudness)[0, 1])
+        rows.append([language, len(jaw_r), f"{np.nanmean(jaw_r):.3f}", f"{np.nanmean(lip_r):.3f}",
+                     f"{np.mean(m_lmd):.2f}", f"{np.nanmean(loud_r):.3f}"])  # fmt: skip
+    print("Lip sync per language (espeak-ng, held-out speakers, neutral; all but English held out of training):\n")
+    print(table(["language", "clips", "jawOpen r", "lip-gap r", "M-LMD mm", "jawOpen-loudness r"], rows) + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--train-corpus", type=Path, required=True)
@@ -152,6 +292,8 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/s2t_style_e_quality"))
     parser.add_argument("--csv", type=Path, default=Path("bench/style_e_quality.csv"))
     parser.add_argument("--plot", type=Path, default=Path("docs/style_e_quality.png"))
+    parser.add_argument("--next-level", action="store_true", help="issue #19's measurements only (module doc)")
+    parser.add_argument("--languages", action="store_true", help="lip sync per language only (module doc)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -160,6 +302,9 @@ def main() -> None:
     face = build_rig()
     corpus = training_corpus(args.train_corpus, args.train_seed, args.train_hours)
     exposure = Exposure.from_records(corpus.records)
+    if args.languages:
+        languages_table(style_e, face, exposure)
+        return
     unseen_paraphrases = not {t for texts in PARAPHRASES.values() for t in texts} & training_texts(corpus)
     print(f"# Style-E quality ({datetime.date.today()}, {platform.machine()}, {os.cpu_count()} CPUs, torch "
           f"{torch.__version__}, {args.threads} thread(s))\n")
@@ -178,7 +323,9 @@ def main() -> None:
         "flite, training's 4 voices": render_held_out(
             held_out_recipes(args.seed + 2, ("flite",), Exposure(frozenset(), exposure.sentence_ids), per_session=2),
             seconds),
-    }  # fmt: skip
+    } if not args.next_level else {
+        "espeak-ng, unseen voices": render_held_out(
+            held_out_recipes(args.seed, ("espeak-ng",), exposure, per_session=2), seconds)}  # fmt: skip
     rows = []
     for name, clips in sets.items():
         shared = overlap(clips, exposure)
@@ -188,6 +335,9 @@ def main() -> None:
                  "clips with a training sentence"], rows) + "\n")  # fmt: skip
 
     classifier = fit_classifier(corpus)
+    if args.next_level:
+        next_level(style_e, face, sets["espeak-ng, unseen voices"], classifier)
+        return
     regressor = regressor_for(checkpoint, style_e, corpus, args.work, args.regressor_steps)
     main_set = next(iter(sets))
     clips = sets[main_set]

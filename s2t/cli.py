@@ -202,7 +202,8 @@ def cmd_generate(image: str, out: Path, audio: str | None, emotion: str | None, 
                  art: str | None, strength: float, size: int, seed: int, emotion_strength: float,
                  checkpoint: str, backend: str | None = None, curve_keys: Path | None = None,
                  renderer: str | None = None, style_a: Path | None = None, device: str = "cpu",
-                 max_audio_minutes: float = 30.0) -> None:
+                 max_audio_minutes: float = 30.0, emotion_track: Path | None = None, emotion_blend: float = 0.5,
+                 variants: int = 1) -> None:
     from s2t.face.detect import load_image
     from s2t.pipeline import TalkingHeadPipeline
 
@@ -212,14 +213,20 @@ def cmd_generate(image: str, out: Path, audio: str | None, emotion: str | None, 
     photo = load_image(image)
     _check_audio(audio, max_audio_minutes)
     coeffs = _load_sequence(coeffs_path) if coeffs_path else None
+    if emotion_track is not None or variants != 1:
+        if backend is not None:
+            raise UserError("--emotion-track and --variants run in this process only for now (not with --backend)")
+        if coeffs is not None:
+            raise UserError("--emotion-track and --variants drive Style-E; they do not apply to --coeffs")
     if coeffs is None:
-        emotion = _emotion(emotion)
+        emotion = _emotion_or_track(emotion, emotion_track, emotion_blend)
     art = None if art == "none" else art
+    takes = _take_paths(out, seed, variants)
     if backend is not None:
         _generate_on_backend(backend, curve_keys, image, out, audio, emotion, coeffs, art, strength, size, seed,
                              emotion_strength, renderer or "auto")
         return
-    begun = time.time()
+    begun, take_out = time.time(), out
     try:
         neural = _neural_renderer(renderer, style_a, art, device)
         stylizer = None if neural else _stylizer(art, strength)
@@ -229,13 +236,19 @@ def cmd_generate(image: str, out: Path, audio: str | None, emotion: str | None, 
 
             style_e = load_style_e(checkpoint)
         model = _load_model("s2t-arkit52")
-        started = time.perf_counter()
         pipeline = TalkingHeadPipeline(model, style_e, **({"renderer": neural} if neural else {}))
-        written = pipeline(photo, out, audio=audio, emotion=emotion, coeffs=coeffs, stylizer=stylizer, size=size,
-                           seed=seed, emotion_strength=emotion_strength, max_audio_seconds=max_audio_minutes * 60)
+        if len(takes) > 1:
+            from s2t.style_a.photo import prepare_photo
+
+            photo = prepare_photo(model, photo, size)  # fitted once for every take
+        for take_seed, take_out in takes.items():
+            begun, started = time.time(), time.perf_counter()
+            written = pipeline(photo, take_out, audio=audio, emotion=emotion, coeffs=coeffs,
+                               stylizer=stylizer, size=size, seed=take_seed, emotion_strength=emotion_strength,
+                               max_audio_seconds=max_audio_minutes * 60)
+            print(f"wrote {written} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     except KeyboardInterrupt:
-        raise KeyboardInterrupt(_partial_note(out, begun)) from None
-    print(f"wrote {written} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+        raise KeyboardInterrupt(_partial_note(take_out, begun)) from None
 
 
 def _generate_on_backend(endpoint: str, curve_keys: Path | None, image: str, out: Path, audio: str | None,
@@ -393,21 +406,48 @@ def cmd_train_style_a(style_a: Path, out: Path, data: Path | None, photo: str | 
     print(f"wrote {last}", file=sys.stderr)
 
 
-def cmd_generate_coeffs(audio: str, emotion: str, image: str | None, checkpoint: str, strength: float, seed: int,
-                        steps: int, text_encoder: str | None, device: str, out: Path,
-                        max_audio_minutes: float = 30.0) -> None:
+def cmd_generate_coeffs(audio: str, emotion: str | None, image: str | None, checkpoint: str, strength: float,
+                        seed: int, steps: int, text_encoder: str | None, device: str, out: Path,
+                        max_audio_minutes: float = 30.0, emotion_track: Path | None = None,
+                        emotion_blend: float = 0.5, variants: int = 1) -> None:  # fmt: skip
+    from s2t.audio import SAMPLE_RATE, load_audio
     from s2t.style_e.checkpoint import load_style_e
     from s2t.style_e.conditioning import identity_from_photo
 
-    _writable(out)  # fail on an output that cannot be written, bad audio or emotion, before the model loads
+    outputs = _take_paths(out, seed, variants)
+    for path in outputs.values():
+        _writable(path)  # fail on an output that cannot be written, bad audio or emotion, before the model loads
     _check_audio(audio, max_audio_minutes)
-    emotion = _emotion(emotion)
-
+    emotion = _emotion_or_track(emotion, emotion_track, emotion_blend)
+    samples = load_audio(audio)
+    if not isinstance(emotion, str):
+        emotion.check_duration(len(samples) / SAMPLE_RATE)  # before loading anything slow
     style_e = load_style_e(checkpoint, device, text_encoder=text_encoder, num_inference_steps=steps)
     identity = identity_from_photo(image) if image else None
-    seq = style_e(audio, emotion, seed=seed, strength=strength, identity=identity)
-    seq.save(out)
-    print(f"wrote {out} ({seq.num_frames} frames)", file=sys.stderr)
+    takes = style_e.variants(samples, emotion, list(outputs), strength, identity, metadata={"audio": str(audio)})
+    for take, path in zip(takes, outputs.values()):
+        take.save(path)
+        print(f"wrote {path} ({take.num_frames} frames, seed {take.metadata['seed']})", file=sys.stderr)
+
+
+def _emotion_or_track(emotion: str | None, track: Path | None, blend: float):
+    """The emotion sentence (by the rule every front end shares), or the track read from ``track``: exactly one."""
+    if (emotion is None) == (track is None):
+        raise UserError("give the emotion as --emotion TEXT or as --emotion-track FILE (one of them)")
+    if track is None:
+        return _emotion(emotion)
+    from s2t.style_e.emotion_track import read_emotion_track
+
+    return read_emotion_track(track, blend)
+
+
+def _take_paths(out: Path, seed: int, variants: int) -> dict[int, Path]:
+    """seed -> output file: ``out`` itself for one take, else ``<stem>_take<i>_seed<seed><suffix>``."""
+    if not 1 <= variants <= 16:
+        raise UserError(f"--variants must be 1 to 16, got {variants}")
+    if variants == 1:
+        return {seed: out}
+    return {seed + i: out.with_name(f"{out.stem}_take{i + 1}_seed{seed + i}{out.suffix}") for i in range(variants)}
 
 
 def cmd_demo(out_dir: Path, image: str | None, emotion: str, emotion_strength: float, art: str | None,
@@ -451,6 +491,16 @@ def _max_audio_option(p: argparse.ArgumentParser) -> None:
                    help=f"refuse longer speech (default {MAX_AUDIO_SECONDS / 60:g})")
 
 
+def _add_track_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--emotion-track", type=Path, metavar="FILE",
+                   help="an emotion that changes over time instead of --emotion: TSV lines 'start<TAB>text[<TAB>"
+                        "strength]' or JSON [{\"start\": s, \"text\": ..., \"strength\": ...}] (docs/protocol.md)")
+    p.add_argument("--emotion-blend", type=float, default=0.5, metavar="SECONDS",
+                   help="cross-fade time of each emotion change in the track (default 0.5)")
+    p.add_argument("--variants", type=int, default=1, metavar="N",
+                   help="N takes with seeds seed..seed+N-1, written as <out>_take<i>_seed<seed> (default 1)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="s2t", description="Style2Talker: talking heads with text-driven emotion "
                                      "and picture-driven art style.")
@@ -492,9 +542,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="neural Style-A folder: generator.pt, encoder.pt, style_a.pt (+ exstyle_code.npy); --art is "
                         "then a picture or a style of exstyle_code.npy (default: the style trained on)")
     p.add_argument("--device", default="cpu", help="device of the neural renderer (cpu, cuda)")
+    _add_track_options(p)
     p.set_defaults(run=lambda a: cmd_generate(a.image, a.out, a.audio, a.emotion, a.coeffs, a.art, a.art_strength,
                                               a.size, a.seed, a.emotion_strength, a.checkpoint, a.backend,
-                                              a.curve_keys, a.renderer, a.style_a, a.device, a.max_audio_minutes))
+                                              a.curve_keys, a.renderer, a.style_a, a.device, a.max_audio_minutes,
+                                              a.emotion_track, a.emotion_blend, a.variants))
 
     p = sub.add_parser("batch", help="render many shots (a CSV, one row per shot) on an s2t-backend; resumable")
     p.add_argument("shots", type=Path, help="CSV with columns photo, audio, emotion, output (.mp4) and optionally "
@@ -547,7 +599,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("generate-coeffs", help="Style-E: speech + emotion text -> coefficient file")
     p.add_argument("--audio", required=True)
-    p.add_argument("--emotion", required=True, help='e.g. "He is joyful, pulling up the lip corners"')
+    p.add_argument("--emotion", help='e.g. "He is joyful, pulling up the lip corners" (or --emotion-track)')
+    _add_track_options(p)
     p.add_argument("--image", help="identity photo (its fitted face shape conditions the motion)")
     p.add_argument("--checkpoint", default="default", help="Style-E checkpoint: 'default' or a path")
     p.add_argument("--emotion-strength", type=float, default=1.0,
@@ -562,7 +615,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--out", type=Path, required=True)
     p.set_defaults(run=lambda a: cmd_generate_coeffs(a.audio, a.emotion, a.image, a.checkpoint, a.emotion_strength,
                                                      a.seed, a.steps, a.text_encoder, a.device, a.out,
-                                                     a.max_audio_minutes))
+                                                     a.max_audio_minutes, a.emotion_track, a.emotion_blend,
+                                                     a.variants))
 
     train = sub.add_parser("train", help="train models").add_subparsers(dest="train_command", required=True,
                                                                         metavar="MODEL")

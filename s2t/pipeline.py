@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from tqdm import tqdm
@@ -17,6 +18,9 @@ from s2t.style_a.base import Stylizer
 from s2t.style_a.cpu_renderer import CpuRenderer
 from s2t.style_a.photo import PreparedPhoto, prepare_photo
 from s2t.video import MAX_AUDIO_SECONDS, MediaError, VideoWriter, probe_audio
+
+if TYPE_CHECKING:
+    from s2t.style_e.emotion_track import EmotionTrack
 
 OUTPUT_SIZES = (256, 512, 1024)
 FPS = 25.0
@@ -44,13 +48,15 @@ class TalkingHeadPipeline:
     def __init__(self, model: FaceModel, style_e=None, renderer=CpuRenderer) -> None:
         self.model, self.style_e, self.renderer = model, style_e, renderer
 
-    def coefficients(self, audio: Path, emotion: str, *, seed: int = 0, strength: float = 1.0,
+    def coefficients(self, audio: Path, emotion: "str | EmotionTrack", *, seed: int = 0, strength: float = 1.0,
                      identity: np.ndarray | None = None) -> CoeffSequence:
-        """Style-E: speech + emotion text (+ the photo's face shape) -> expression and head pose at 25 fps."""
+        """Style-E: speech + emotion text or track (+ the photo's face shape) -> expression and head pose at 25 fps."""
         if self.style_e is None:
             raise StageUnavailable("Style-E (speech + emotion text -> coefficients) is not loaded; "
                                    "pass a coefficient file with --coeffs")
-        return self.style_e(str(audio), emotion_text(emotion), seed=seed, strength=strength, identity=identity)
+        if isinstance(emotion, str):
+            emotion = emotion_text(emotion)
+        return self.style_e(str(audio), emotion, seed=seed, strength=strength, identity=identity)
 
     def __call__(
         self,
@@ -58,7 +64,7 @@ class TalkingHeadPipeline:
         out: str | Path,
         *,
         audio: str | Path | None = None,
-        emotion: str | None = None,
+        emotion: "str | EmotionTrack | None" = None,
         coeffs: CoeffSequence | None = None,
         stylizer: Stylizer | None = None,
         size: int = 512,
@@ -70,10 +76,12 @@ class TalkingHeadPipeline:
         if size not in OUTPUT_SIZES:
             raise ValueError(f"size must be one of {OUTPUT_SIZES}, got {size}")
         if audio is not None:
-            probe_audio(audio, max_seconds=max_audio_seconds)  # a bad or overlong audio file fails before any work
+            info = probe_audio(audio, max_seconds=max_audio_seconds)  # a bad or overlong audio file fails before any work
+            if emotion is not None and not isinstance(emotion, str) and coeffs is None:
+                emotion.check_duration(info.duration)  # a track past the audio's end
         if coeffs is None and (audio is None or emotion is None):
             raise ValueError("give --audio and --emotion (or a coefficient file with --coeffs)")
-        if coeffs is None:
+        if coeffs is None and isinstance(emotion, str):
             emotion = emotion_text(emotion)
         reuse = isinstance(image, PreparedPhoto) and image.size == size  # already cropped and fitted
         photo = image if reuse else prepare_photo(self.model, getattr(image, "image", image), size)

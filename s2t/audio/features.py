@@ -12,6 +12,7 @@ features (or SadTalker's own) sees the same input without librosa installed.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
@@ -101,24 +102,56 @@ def stft_magnitude(audio: np.ndarray, n_fft: int = N_FFT, hop: int = HOP) -> np.
     centred on ``t * hop`` with ``n_fft // 2`` zeros padded at both ends."""
     padded = np.pad(np.asarray(audio, np.float64), n_fft // 2)
     count = 1 + (len(padded) - n_fft) // hop
+    return _framed_magnitude(padded, count, n_fft, hop)
+
+
+def _framed_magnitude(padded: np.ndarray, count: int, n_fft: int = N_FFT, hop: int = HOP) -> np.ndarray:
+    """``|rfft|`` of the ``count`` Hann-windowed frames ``padded[k * hop : k * hop + n_fft]``."""
     frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft)[::hop][:count]
     window = 0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(n_fft) / n_fft)
     return np.abs(np.fft.rfft(frames * window, axis=1))
 
 
-def melspectrogram(audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
-    """Normalised log-mel ``(M, 80)`` in [-4, 4], ``M = 1 + N // 200`` frames for ``N`` samples.
+def num_mel_frames(num_samples: int) -> int:
+    """Rows of :func:`melspectrogram` for ``num_samples`` samples: ``1 + N // 200``."""
+    return 1 + num_samples // HOP
 
-    Row ``m`` describes the 50 ms of speech centred on ``m * 12.5`` ms.
-    """
+
+def mel_rows(audio: np.ndarray, first: int, stop: int, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """Rows ``first .. stop - 1`` of ``melspectrogram(audio)``, identical to them, computed
+    from the few thousand samples they cover only: memory follows ``stop - first``, not the
+    audio's length (pre-emphasis needs one sample before the slice, each STFT frame
+    ``N_FFT / 2`` samples either side of its centre, zeros beyond the ends)."""
     if sample_rate != SAMPLE_RATE:
         raise ValueError(f"SadTalker's mel features are defined at {SAMPLE_RATE} Hz, got {sample_rate} Hz; "
                          "resample first (load_audio does)")
-    emphasised = lfilter([1.0, -PREEMPHASIS], [1.0], np.asarray(audio, np.float64))
-    mel = stft_magnitude(emphasised) @ mel_filters().T
+    total = num_mel_frames(len(audio))
+    if not 0 <= first < stop <= total:
+        raise ValueError(f"mel rows [{first}, {stop}) are outside the spectrogram's {total} rows")
+    half = N_FFT // 2
+    begin = first * HOP - half  # sample under the first frame's first window position
+    end = (stop - 1) * HOP + half  # one past the last frame's last
+    low, high = max(begin, 0), min(end, len(audio))
+    context = 1 if low > 0 else 0  # x[n - 1] for the pre-emphasis of the slice's first sample
+    emphasised = lfilter([1.0, -PREEMPHASIS], [1.0], np.asarray(audio[low - context : high], np.float64))[context:]
+    segment = np.zeros(end - begin)
+    segment[low - begin : high - begin] = emphasised
+    mel = _framed_magnitude(segment, stop - first) @ mel_filters().T
     db = 20.0 * np.log10(np.maximum(mel, 1e-5)) - REF_LEVEL_DB
     scaled = 2.0 * MAX_ABS_VALUE * (db - MIN_LEVEL_DB) / -MIN_LEVEL_DB - MAX_ABS_VALUE
     return np.clip(scaled, -MAX_ABS_VALUE, MAX_ABS_VALUE).astype(np.float32)
+
+
+def melspectrogram(audio: np.ndarray, sample_rate: int = SAMPLE_RATE, block: int = 4096) -> np.ndarray:
+    """Normalised log-mel ``(M, 80)`` in [-4, 4], ``M = 1 + N // 200`` frames for ``N`` samples.
+
+    Row ``m`` describes the 50 ms of speech centred on ``m * 12.5`` ms. Computed ``block``
+    rows at a time (:func:`mel_rows`), so the float64 STFT frames, ten times the result's
+    size, never exist for the whole audio at once.
+    """
+    total = num_mel_frames(len(audio))
+    return np.concatenate([mel_rows(audio, first, min(first + block, total), sample_rate)
+                           for first in range(0, total, block)])  # fmt: skip
 
 
 def mel_window_rows(frames: np.ndarray, num_mel_frames: int, fps: float = FPS,
@@ -141,7 +174,21 @@ def frame_mel_windows(mel: np.ndarray, num_frames: int, start: int = 0, fps: flo
     return np.ascontiguousarray(np.asarray(mel)[rows].transpose(0, 2, 1))
 
 
+def iter_frame_mel_windows(audio: np.ndarray, num_frames: int, chunk: int = 512,
+                           fps: float = FPS) -> Iterator[np.ndarray]:  # fmt: skip
+    """``frame_mel_windows(melspectrogram(audio), num_frames)`` in pieces of ``chunk`` frames,
+    each computed from the audio it covers alone (:func:`mel_rows`): the same values, with
+    memory bounded by ``chunk`` whatever the audio's length."""
+    total = num_mel_frames(len(audio))
+    for start in range(0, num_frames, chunk):
+        rows = mel_window_rows(np.arange(start, min(start + chunk, num_frames)), total, fps)
+        first, stop = int(rows.min()), int(rows.max()) + 1
+        mel = mel_rows(audio, first, stop)
+        yield np.ascontiguousarray(mel[rows - first].transpose(0, 2, 1))
+
+
 __all__ = [
-    "FPS", "NUM_MELS", "SAMPLE_RATE", "WINDOW_MEL_FRAMES", "frame_mel_windows", "load_audio", "mel_filters",
-    "mel_window_rows", "melspectrogram", "num_video_frames", "stft_magnitude",
+    "FPS", "NUM_MELS", "SAMPLE_RATE", "WINDOW_MEL_FRAMES", "frame_mel_windows", "iter_frame_mel_windows", "load_audio",
+    "mel_filters", "mel_rows", "mel_window_rows", "melspectrogram", "num_mel_frames", "num_video_frames",
+    "stft_magnitude",
 ]  # fmt: skip

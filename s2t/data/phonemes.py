@@ -22,8 +22,14 @@ PAUSE = ""
 _DIPHTHONGS = {"aɪ": "aɪ", "aʊ": "aʊ", "ɔɪ": "ɔɪ", "eɪ": "eɪ", "oʊ": "oʊ", "əʊ": "əʊ", "ɪə": "ɪə", "eə": "eə", "ʊə": "ʊə"}
 _AFFRICATES = ("tʃ", "dʒ")
 _ALIASES = {"r": "ɹ", "g": "ɡ", "ɫ": "l", "ʍ": "w", "ɦ": "h", "ᵻ": "ɪ", "ɨ": "ɪ", "ɝ": "ɚ", "y": "i", "ɘ": "ə", "ɵ": "o",
-            "ʉ": "u", "ɯ": "u", "ø": "e", "œ": "ɛ", "ɤ": "o", "ç": "h", "ɬ": "l", "ɻ": "ɹ", "ɲ": "n"}  # fmt: skip
-_MARKS = "ˈˌːˑ:\u0329\u0303\u032f\u032a\u02de"  # stress, length, syllabic, nasal, non-syllabic, dental, rhotic hook
+            "ʉ": "u", "ɯ": "u", "ø": "e", "œ": "ɛ", "ɤ": "o", "ç": "h", "ɬ": "l", "ɻ": "ɹ", "ɲ": "n",
+            # Other languages' phones by where they are made, which is what the face shows: the
+            # uvular and velar r/fricatives of French and German (lips free) as x, Spanish β (lips
+            # meeting) as b, palatals and retroflexes as their nearest English place.
+            "ʁ": "x", "ʀ": "x", "χ": "x", "ɣ": "x", "β": "b", "ɸ": "f", "ʋ": "v", "ʎ": "l", "ɭ": "l", "ɳ": "n",
+            "ɱ": "m", "ɕ": "ʃ", "ʂ": "ʃ", "ʑ": "ʒ", "ʐ": "ʒ", "ʝ": "j", "ɰ": "w", "c": "k", "ɟ": "d", "ħ": "h",
+            "ʕ": "h"}  # fmt: skip
+_MARKS = "ˈˌːˑ:\u0329\u0303\u032f\u032a\u02de\u02b2"  # stress, length, syllabic, nasal, non-syllabic, dental, rhotic hook, palatalised
 
 
 def is_vowel(symbol: str) -> bool:

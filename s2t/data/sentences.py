@@ -34,3 +34,15 @@ def load_sentences(sources: tuple[str, ...] = tuple(SOURCES)) -> tuple[Sentence,
         lines = (TEXTS_DIR / f"{source}.txt").read_text(encoding="utf-8").splitlines()
         sentences += [Sentence(f"{source}/{i}", source, line.strip()) for i, line in enumerate(lines, 1) if line.strip()]
     return tuple(sentences)
+
+
+@lru_cache(maxsize=None)
+def load_multilingual() -> dict[str, tuple[Sentence, ...]]:
+    """``language -> sentences`` of ``texts/multilingual.tsv`` (espeak-ng voice names as keys)."""
+    table: dict[str, list[Sentence]] = {}
+    lines = (TEXTS_DIR / "multilingual.tsv").read_text(encoding="utf-8").splitlines()
+    for number, line in enumerate(lines, 1):
+        if line.strip():
+            language, text = line.split("\t")
+            table.setdefault(language, []).append(Sentence(f"multilingual/{number}", language, text.strip()))
+    return {language: tuple(sentences) for language, sentences in table.items()}

@@ -21,11 +21,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from s2t.audio.features import SAMPLE_RATE, frame_mel_windows, load_audio, melspectrogram, num_video_frames
+from s2t.audio.features import SAMPLE_RATE, iter_frame_mel_windows, load_audio, num_video_frames
 from s2t.face.coeffs import CoeffSequence
+from s2t.style_e.anchors import DEFAULT_MIX, TextAnchors
 from s2t.style_e.blinks import ensure_blinks
 from s2t.style_e.ddim import DDIMScheduler
 from s2t.style_e.denoiser import StyleEModel
+from s2t.style_e.conditioning import EmotionSchedule, emotion_schedule
+from s2t.style_e.emotion_track import EmotionTrack
 from s2t.style_e.schedule import NoiseSchedule
 from s2t.text import TextEncoder, load_text_encoder
 
@@ -55,61 +58,90 @@ def blend_weights(starts: list[int], window: int) -> torch.Tensor:
 
 
 @torch.no_grad()
+def encode_audio_stream(model: StyleEModel, audio: np.ndarray, num_frames: int, chunk: int = 512) -> torch.Tensor:
+    """``(num_frames, audio_dim)`` audio features of 16 kHz samples, ``chunk`` frames at a time:
+    the mel windows (1.3 MB a second of speech) never exist for the whole audio at once."""
+    device = model.x_mean.device
+    features = torch.empty(num_frames, model.condition.audio_dim, device=device)
+    start = 0
+    for windows in iter_frame_mel_windows(audio, num_frames, chunk, model.config.fps):
+        features[start : start + len(windows)] = model.condition.encode_audio(torch.from_numpy(windows).to(device))
+        start += len(windows)
+    return features
+
+
+@torch.no_grad()
 def sample_sequence(
     model: StyleEModel,
     scheduler: DDIMScheduler,
     audio_features: torch.Tensor,
-    text: torch.Tensor,
+    text: torch.Tensor | EmotionSchedule,
     identity: torch.Tensor,
     *,
     strength: float = 1.0,
     num_inference_steps: int = 5,
     overlap: int | None = None,
     generator: torch.Generator | None = None,
+    windows_per_batch: int = 32,
 ) -> torch.Tensor:
     """Denoise a whole sequence; returns expression ⊕ pose values ``(F, x_dim)`` (not standardised).
 
     Args:
         audio_features: ``(F, audio_dim)`` from ``model.condition.encode_audio``, ``F >= window``
             (pad shorter audio first, as :meth:`StyleE.generate` does).
-        text: ``(text_dim,)`` sentence embedding of the emotion text.
+        text: ``(text_dim,)`` sentence embedding of the emotion text, or an
+            :class:`~s2t.style_e.emotion_track.EmotionSchedule` (per-frame text and strength;
+            ``strength`` is then ignored).
         identity: ``(identity_dim,)``.
         strength: guidance on the text: 0 neutral, 1 as trained, above 1 exaggerated.
         overlap: frames shared by neighbouring windows; a quarter window by default.
+        windows_per_batch: windows run through the network at once. Every step still sees
+            all windows (their predictions are summed into the full-length x_0 batch by
+            batch, in the same order), so this bounds memory without changing the result.
     """
     config, device = model.config, audio_features.device
     window, total = config.window, len(audio_features)
     if total < window:
         raise ValueError(f"need at least window={window} frames of audio features, got {total}; pad first")
+    schedule = text if isinstance(text, EmotionSchedule) else EmotionSchedule.constant(text, strength)
     overlap = window // 4 if overlap is None else overlap
     starts = window_starts(total, window, overlap)
-    frames = (torch.tensor(starts)[:, None] + torch.arange(window)).to(device)  # (N, W): each window slot's frame
     weights = blend_weights(starts, window).to(device, audio_features.dtype)
-    flat_frames = frames.reshape(-1)
-    coverage = torch.zeros(total, dtype=weights.dtype, device=device).index_add_(0, flat_frames, weights.reshape(-1))
-
-    # Both branches of the guidance are one batch: text first, null text second.
-    branches = [b for b, needed in ((True, strength != 0.0), (False, strength != 1.0)) if needed]
-    count = len(starts)
-    use_text = torch.tensor([b for b in branches for _ in range(count)], device=device)
-    condition = model.condition.combine(
-        audio_features[frames].repeat(len(branches), 1, 1),
-        text.expand(len(use_text), -1),
-        identity.expand(len(use_text), -1),
-        use_text,
-    )
+    frames = (torch.tensor(starts)[:, None] + torch.arange(window)).to(device)  # (N, W): each window slot's frame
+    coverage = torch.zeros(total, dtype=weights.dtype, device=device).index_add_(0, frames.reshape(-1),
+                                                                                   weights.reshape(-1))  # fmt: skip
+    fixed = schedule.constant_strength
+    frame_strength = None if fixed is not None else schedule.strength(torch.arange(total)).to(audio_features.dtype)
+    all_strengths = [fixed] if fixed is not None else frame_strength.unique().tolist()
+    # Both branches of the guidance run in one batch, text first, null text second; a branch
+    # whose weight is 0 on every frame is skipped.
+    branches = [b for b, needed in ((True, any(s != 0.0 for s in all_strengths)),
+                                    (False, any(s != 1.0 for s in all_strengths))) if needed]  # fmt: skip
 
     low, high = _clip_bounds(model)
     scheduler.set_timesteps(num_inference_steps)
     sample = torch.randn(total, config.x_dim, generator=generator, dtype=audio_features.dtype).to(device)
     for t in scheduler.timesteps:
-        timesteps = torch.full((len(use_text),), t, dtype=torch.long, device=device)
-        predicted = model(sample[frames].repeat(len(branches), 1, 1), timesteps, condition)
-        if len(branches) == 2:
-            with_text, without = predicted[:count], predicted[count:]
-            predicted = without + strength * (with_text - without)
-        weighted = (predicted * weights[..., None]).reshape(-1, config.x_dim)
-        x0 = torch.zeros_like(sample).index_add_(0, flat_frames, weighted) / coverage[:, None]
+        x0 = torch.zeros_like(sample)
+        for first in range(0, len(starts), windows_per_batch):
+            batch_frames = frames[first : first + windows_per_batch]
+            count = len(batch_frames)
+            use_text = torch.tensor([b for b in branches for _ in range(count)], device=device)
+            condition = model.condition.combine(
+                audio_features[batch_frames].repeat(len(branches), 1, 1),
+                _repeat(schedule.text(batch_frames), len(branches), count),
+                identity.expand(len(use_text), -1),
+                use_text,
+            )
+            timesteps = torch.full((len(use_text),), t, dtype=torch.long, device=device)
+            predicted = model(sample[batch_frames].repeat(len(branches), 1, 1), timesteps, condition)
+            if len(branches) == 2:
+                with_text, without = predicted[:count], predicted[count:]
+                scale = fixed if fixed is not None else frame_strength[batch_frames][..., None]
+                predicted = without + scale * (with_text - without)
+            weighted = (predicted * weights[first : first + count, :, None]).reshape(-1, config.x_dim)
+            x0.index_add_(0, batch_frames.reshape(-1), weighted)
+        x0 = x0 / coverage[:, None]
         x0 = torch.maximum(torch.minimum(x0, high), low)
         sample = scheduler.step(x0, t, sample).prev_sample
     result = model.denormalize(sample)
@@ -117,6 +149,14 @@ def sample_sequence(
         k = len(config.channel_names)
         result[..., :k] = result[..., :k].clamp(*config.expression_range)
     return result
+
+
+def _repeat(text: torch.Tensor, branches: int, count: int) -> torch.Tensor:
+    """One emotion's ``(text_dim,)`` as ``(branches * count, text_dim)``; per-frame text
+    ``(count, W, text_dim)`` repeated per branch."""
+    if text.dim() == 1:
+        return text.expand(branches * count, -1)
+    return text.repeat(branches, 1, 1)
 
 
 def _clip_bounds(model: StyleEModel) -> tuple[torch.Tensor, torch.Tensor]:
@@ -139,10 +179,12 @@ class StyleE:
             ``load_text_encoder(model.config.text_encoder)``.
         num_inference_steps: DDIM steps (the paper's 5 by default).
         overlap: frames shared by neighbouring windows (a quarter window by default).
+        anchor_mix: how far emotion texts are pulled toward the label sentences the model was
+            trained on (:mod:`s2t.style_e.anchors`); 0 uses the encoder's embedding as is.
     """
 
     def __init__(self, model: StyleEModel, text_encoder: TextEncoder | None = None, num_inference_steps: int = 5,
-                 overlap: int | None = None) -> None:  # fmt: skip
+                 overlap: int | None = None, anchor_mix: float = DEFAULT_MIX) -> None:  # fmt: skip
         self.model = model.eval()
         self.config = model.config
         self.text_encoder = text_encoder or load_text_encoder(self.config.text_encoder)
@@ -151,49 +193,65 @@ class StyleE:
                              f"on {self.config.text_dim}-d ones ({self.config.text_encoder!r})")
         self.scheduler = DDIMScheduler(NoiseSchedule(self.config.num_train_timesteps))
         self.num_inference_steps, self.overlap = num_inference_steps, overlap
+        self.anchors = TextAnchors(self.text_encoder, mix=anchor_mix)
 
-    def __call__(self, audio_path: str | Path, emotion: str, seed: int = 0, strength: float = 1.0,
+    def __call__(self, audio_path: str | Path, emotion: str | EmotionTrack, seed: int = 0, strength: float = 1.0,
                  identity: np.ndarray | None = None,
                  num_inference_steps: int | None = None) -> CoeffSequence:  # fmt: skip
-        """Speech file + emotion text -> expression and head pose at the model's fps (25)."""
+        """Speech file + emotion text (or track) -> expression and head pose at the model's fps (25)."""
         return self.generate(load_audio(audio_path), emotion, seed, strength, identity, num_inference_steps,
                              metadata={"audio": str(audio_path)})
 
-    @torch.no_grad()
-    def generate(self, audio: np.ndarray, emotion: str, seed: int = 0, strength: float = 1.0,
+    def generate(self, audio: np.ndarray, emotion: str | EmotionTrack, seed: int = 0, strength: float = 1.0,
                  identity: np.ndarray | None = None, num_inference_steps: int | None = None,
                  metadata: dict | None = None) -> CoeffSequence:  # fmt: skip
-        """16 kHz mono samples ``(N,)`` + emotion text -> a CoeffSequence covering the audio;
-        ``metadata`` is added to the sequence's own (emotion, seed, strength, steps)."""
+        """16 kHz mono samples ``(N,)`` + emotion text (or an :class:`EmotionTrack`) -> a
+        CoeffSequence covering the audio; ``metadata`` is added to the sequence's own (emotion,
+        seed, strength, steps). Memory does not grow with the audio's length beyond a few
+        small per-frame arrays: audio features and windows are made and denoised in pieces."""
+        return self.variants(audio, emotion, [seed], strength, identity, num_inference_steps, metadata)[0]
+
+    @torch.no_grad()
+    def variants(self, audio: np.ndarray, emotion: str | EmotionTrack, seeds: list[int], strength: float = 1.0,
+                 identity: np.ndarray | None = None, num_inference_steps: int | None = None,
+                 metadata: dict | None = None) -> list[CoeffSequence]:  # fmt: skip
+        """One take per seed of the same line (as :meth:`generate`), sharing the audio features
+        and text embeddings; takes differ where the speech leaves room (head motion, brows)."""
         if strength < 0:
             raise ValueError(f"strength must be 0 (neutral) or more, got {strength}")
         config, model = self.config, self.model
         steps = self.num_inference_steps if num_inference_steps is None else num_inference_steps
         num_frames = num_video_frames(len(audio), SAMPLE_RATE, config.fps)
-        padded = max(num_frames, config.window)  # frames past the audio repeat its last mel row, as in training
         device = model.x_mean.device
-        mel_windows = torch.from_numpy(frame_mel_windows(melspectrogram(audio), padded, fps=config.fps)).to(device)
         identity_vector = torch.zeros(config.identity_dim) if identity is None else \
             torch.as_tensor(np.asarray(identity, np.float32))  # fmt: skip
         if identity_vector.shape != (config.identity_dim,):
             raise ValueError(f"identity must have {config.identity_dim} values, got {tuple(identity_vector.shape)}")
-        values = sample_sequence(
-            model,
-            self.scheduler,
-            model.condition.encode_audio(mel_windows),
-            self.text_encoder.encode([emotion])[0].to(device),
-            identity_vector.to(device),
-            strength=strength,
-            num_inference_steps=steps,
-            overlap=self.overlap,
-            generator=torch.Generator().manual_seed(seed),
-        )[:num_frames].cpu().numpy()
-        k = len(config.channel_names)
-        expression, added = ensure_blinks(values[:, :k], config.channel_names, config.fps, seed)
-        metadata = {"source": "style-e", "emotion": emotion, "seed": seed, "strength": strength, "steps": steps,
-                    "text_encoder": config.text_encoder, "blinks": "added" if added else "generated",
+        if isinstance(emotion, EmotionTrack):
+            emotion.check_duration(len(audio) / SAMPLE_RATE)
+            embeddings = self.anchors.encode([c.text for c in emotion.cues]).to(device)
+            schedule = emotion_schedule(emotion, embeddings, strength, config.fps)
+            described = {"emotion": emotion.cues[0].text, "emotion_track": emotion.to_list(),
+                         "emotion_blend": emotion.blend}  # fmt: skip
+        else:
+            schedule = EmotionSchedule.constant(self.anchors.encode([emotion])[0].to(device), strength)
+            described = {"emotion": emotion}
+        # frames past the audio repeat its last mel row, as in training
+        features = encode_audio_stream(model, audio, max(num_frames, config.window))
+        takes = []
+        for seed in seeds:
+            values = sample_sequence(model, self.scheduler, features, schedule, identity_vector.to(device),
+                                     num_inference_steps=steps, overlap=self.overlap,
+                                     generator=torch.Generator().manual_seed(seed))[:num_frames].cpu().numpy()  # fmt: skip
+            k = len(config.channel_names)
+            expression, added = ensure_blinks(values[:, :k], config.channel_names, config.fps, seed)
+            info = {"source": "style-e", **described, "seed": seed, "strength": strength, "steps": steps,
+                    "text_encoder": config.text_encoder, "text_anchoring": self.anchors.describe(),
+                    "blinks": "added" if added else "generated",
                     **(metadata or {})}  # fmt: skip
-        return CoeffSequence(config.model_id, config.fps, config.channel_names, expression, values[:, k:], metadata)
+            takes.append(CoeffSequence(config.model_id, config.fps, config.channel_names, expression, values[:, k:],
+                                       info))  # fmt: skip
+        return takes
 
 
-__all__ = ["StyleE", "blend_weights", "sample_sequence", "window_starts"]
+__all__ = ["StyleE", "blend_weights", "encode_audio_stream", "sample_sequence", "window_starts"]

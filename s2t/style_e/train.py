@@ -3,8 +3,12 @@
 The objective is the paper's Eq. (2), ``|| β_0 - μθ(β_t, c, t) ||²`` with t uniform over the
 1000 steps, on standardised values and averaged over the real (unpadded) frames of each
 window. Neither the paper nor AGRoL's code (``diffusion/diffusion_model.py``, whose
-``training_losses`` is an L2 on x_0 alone) adds velocity or smoothness terms, so none is
-added here. Optimiser as AGRoL's training command: AdamW, lr 3e-4, weight decay 1e-4.
+``training_losses`` is an L2 on x_0 alone) adds velocity or smoothness terms; here the head
+pose gets a loss weight of its own and velocity and acceleration terms (:class:`PoseMotion`,
+``TrainConfig.pose_velocity_weight`` / ``pose_acceleration_weight``, as MDM's velocity loss
+does for body motion), because the plain loss left generated heads nearly still (issue #19;
+the embedded checkpoint predates them). Optimiser as AGRoL's training command: AdamW, lr
+3e-4, weight decay 1e-4.
 
 A training item is a window of ``config.window`` frames from a random clip (clips drawn in
 proportion to their length). Clips shorter than the window are padded: the target holds the
@@ -41,7 +45,7 @@ import torch
 from s2t.audio.features import SAMPLE_RATE, frame_mel_windows, melspectrogram
 from s2t.face.coeffs import CoeffSequence
 from s2t.style_e.checkpoint import model_from_checkpoint, read_checkpoint, save_checkpoint
-from s2t.style_e.denoiser import StyleEConfig, StyleEModel
+from s2t.style_e.denoiser import POSE_DIM, StyleEConfig, StyleEModel
 from s2t.style_e.schedule import NoiseSchedule
 from s2t.text import TextEncoder, load_text_encoder
 
@@ -69,8 +73,15 @@ class TrainConfig:
     # Loss weight per channel (others 1). The plain loss let lips stay apart on /p b m/ and
     # averaged blinks away (bench/RESULTS.md, "Style-E: quality on held-out clips"): both are
     # brief, so they are a small share of the squared error but what viewers notice first.
+    # "pose" weighs the 6 head-pose values (issue #19: generated heads moved 0.6-1.2 degrees).
     channel_weights: dict = field(default_factory=lambda: {
-        "mouthClose": 4.0, "mouthPressLeft": 2.0, "mouthPressRight": 2.0, "eyeBlinkLeft": 3.0, "eyeBlinkRight": 3.0})
+        "mouthClose": 4.0, "mouthPressLeft": 2.0, "mouthPressRight": 2.0, "eyeBlinkLeft": 3.0, "eyeBlinkRight": 3.0,
+        "pose": 2.0})
+    # Velocity and acceleration of the head pose as extra terms, each relative to the training
+    # targets' own velocity / acceleration spread (so 1 weighs it like the position error): an
+    # x_0 loss alone lets the head drift smoothly toward the mean instead of nodding with the speech.
+    pose_velocity_weight: float = 1.0
+    pose_acceleration_weight: float = 0.5
 
 
 @dataclass(frozen=True, eq=False)
@@ -113,6 +124,23 @@ def emotion_texts(emotion: str, level: int) -> list[str]:
     return [f"a {how}{word} face", f"He is {how}{word}.", f"She looks {how}{word} while talking."]
 
 
+def label_texts() -> list[str]:
+    """Every plain label sentence (:func:`emotion_texts` of each emotion and level), once each:
+    the texts every training run sees, whatever its annotations."""
+    return list(dict.fromkeys(t for emotion in _EMOTION_WORDS for level in (1, 2, 3)
+                              for t in emotion_texts(emotion, level)))  # fmt: skip
+
+
+def grammar_texts(clip_id: str, emotion: str, level: int, count: int = 3) -> list[str]:
+    """``count`` whole-face sentences of the annotation grammar for the emotion at ``level``
+    ("The speaker looks irritated.", "He delivers the line in a rage."), drawn with a generator
+    seeded by the clip id, so a corpus always gets the same ones."""
+    from s2t.data.annotate_grammar import candidate_sentences
+
+    rng = np.random.default_rng(zlib.crc32(f"grammar/{clip_id}".encode()))
+    return candidate_sentences(emotion, level, [], rng, count=count)
+
+
 def read_annotations(root: str | Path) -> dict[str, list[str]]:
     """``clip_id -> texts`` from every ``shard_*/annotations.jsonl`` of a corpus."""
     texts: dict[str, list[str]] = {}
@@ -147,8 +175,11 @@ def load_corpus_clips(root: str | Path, config: StyleEConfig, progress: bool = T
             raise ValueError(f"{record.coeffs_path} is for {clip.coeffs.model_id!r} at {clip.coeffs.fps} fps; "
                              f"the model is configured for {config.model_id!r} at {config.fps} fps, same channels")
         # The annotation's descriptive sentences and the plain labels both: trained on
-        # annotations alone, short texts like "He is angry." came out weak (bench/RESULTS.md).
-        texts = [*annotations.get(record.clip_id, []), *emotion_texts(record.emotion, record.level)]
+        # annotations alone, short texts like "He is angry." came out weak (bench/RESULTS.md);
+        # and a few whole-face sentences of the annotation grammar in other words (intensity
+        # words of the clip's level: "annoyed", "furious"), so more phrasings land (issue #19).
+        texts = [*annotations.get(record.clip_id, []), *emotion_texts(record.emotion, record.level),
+                 *grammar_texts(record.clip_id, record.emotion, record.level)]
         clips.append(training_clip(record.clip_id, clip.audio, clip.coeffs, texts, record.emotion == "neutral",
                                    identity_dim=config.identity_dim))  # fmt: skip
     if not clips:
@@ -200,20 +231,67 @@ def _stack(values: list) -> torch.Tensor:
 
 
 def loss_weights(config: StyleEConfig, weights: dict[str, float]) -> torch.Tensor:
-    """``(D,)`` weights over the expression channels then the pose, normalised to mean 1;
-    names the model does not have are ignored (the defaults name ARKit channels)."""
+    """``(D,)`` weights over the expression channels then the pose (the name ``"pose"`` sets
+    all 6 pose values), normalised to mean 1; names the model does not have are ignored (the
+    defaults name ARKit channels)."""
     values = torch.ones(config.x_dim)
     for name, weight in weights.items():
         if name in config.channel_names:
             values[config.channel_names.index(name)] = float(weight)
+        elif name == "pose":
+            values[len(config.channel_names) :] = float(weight)
     return values / values.mean()
+
+
+@dataclass(frozen=True)
+class PoseMotion:
+    """The pose's velocity and acceleration terms: weights, and the training targets' spread of
+    the standardised pose's frame-to-frame velocity and acceleration ``(6,)`` (see
+    :func:`pose_motion_scales`) by which the errors are divided."""
+
+    velocity_weight: float
+    acceleration_weight: float
+    velocity_scale: torch.Tensor
+    acceleration_scale: torch.Tensor
+
+    def loss(self, predicted: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Weighted mean squared velocity and acceleration error of the last 6 values over windows
+        of real frames (``(B, W, D)``, mask ``(B, W)``)."""
+        pred, true = predicted[..., -POSE_DIM:], target[..., -POSE_DIM:]
+        total = predicted.new_zeros(())
+        for order, weight, scale in ((1, self.velocity_weight, self.velocity_scale),
+                                     (2, self.acceleration_weight, self.acceleration_scale)):  # fmt: skip
+            if weight == 0:
+                continue
+            error = ((torch.diff(pred, order, dim=1) - torch.diff(true, order, dim=1)) / scale.to(pred)) ** 2
+            valid = mask[:, order:].clone()
+            for shift in range(order):
+                valid &= mask[:, shift : mask.shape[1] - order + shift]
+            valid = valid.to(error.dtype)
+            total = total + weight * (error.mean(-1) * valid).sum() / valid.sum().clamp_min(1)
+        return total
+
+
+def pose_motion_scales(model: StyleEModel, clips: list[TrainingClip],
+                       min_scale: float = 1e-3) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
+    """Standard deviation over every clip's frames of the standardised pose's first and second
+    differences ``(6,)`` each. A value that (almost) never changes in the corpus has nothing to
+    learn about its motion: its scale is infinite, which leaves it out of the terms."""
+    velocity, acceleration = [], []
+    for clip in clips:
+        pose = model.normalize(torch.from_numpy(clip.target).to(model.x_mean))[:, -POSE_DIM:]
+        velocity.append(torch.diff(pose, 1, dim=0))
+        acceleration.append(torch.diff(pose, 2, dim=0))
+    scales = [torch.cat(values).std(0).cpu() for values in (velocity, acceleration)]
+    return tuple(torch.where(s < min_scale, torch.inf, s) for s in scales)
 
 
 def diffusion_loss(model: StyleEModel, schedule: NoiseSchedule, batch: dict[str, torch.Tensor],
                    text_table: torch.Tensor, generator: torch.Generator,
-                   weights: torch.Tensor | None = None) -> torch.Tensor:  # fmt: skip
+                   weights: torch.Tensor | None = None, motion: PoseMotion | None = None) -> torch.Tensor:  # fmt: skip
     """Eq. (2): mean squared error of the predicted x_0 over the real frames of the batch,
-    each channel weighted by ``weights`` (``(D,)``, mean 1; None: equal)."""
+    each channel weighted by ``weights`` (``(D,)``, mean 1; None: equal), plus the pose's
+    velocity and acceleration terms when ``motion`` is given."""
     x0 = model.normalize(batch["target"])
     batch_size = len(x0)
     timesteps = torch.randint(0, schedule.num_train_timesteps, (batch_size,), generator=generator)
@@ -226,7 +304,10 @@ def diffusion_loss(model: StyleEModel, schedule: NoiseSchedule, batch: dict[str,
     error = (predicted - x0) ** 2
     if weights is not None:
         error = error * weights.to(error)
-    return (error.mean(-1) * mask).sum() / mask.sum()
+    loss = (error.mean(-1) * mask).sum() / mask.sum()
+    if motion is not None:
+        loss = loss + motion.loss(predicted, x0, batch["mask"])
+    return loss
 
 
 def normalization_stats(clips: list[TrainingClip], min_std: float = 1e-3) -> tuple[torch.Tensor, torch.Tensor]:
@@ -302,6 +383,10 @@ def train_style_e(
 
     schedule = NoiseSchedule(config.num_train_timesteps)
     weights = loss_weights(config, train.channel_weights).to(device)
+    motion = None
+    if train.pose_velocity_weight or train.pose_acceleration_weight:
+        motion = PoseMotion(train.pose_velocity_weight, train.pose_acceleration_weight,
+                            *pose_motion_scales(model, train_clips))  # fmt: skip
     sampler = WindowSampler(train_clips, config.window, text_index, train.neutral_null_prob)
     val_sampler = WindowSampler(val_clips, config.window, text_index, train.neutral_null_prob)
     val_generator = torch.Generator().manual_seed(train.seed + 1)
@@ -317,7 +402,7 @@ def train_style_e(
         metrics.append(0, float("nan"), validation_loss(model, schedule, val_data, text_table, device), 0.0, 0.0)
     while step < train.steps:
         batch = {k: v.to(device) for k, v in sampler.sample(train.batch_size, generator).items()}
-        loss = diffusion_loss(model, schedule, batch, text_table, generator, weights)
+        loss = diffusion_loss(model, schedule, batch, text_table, generator, weights, motion)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), train.grad_clip)
@@ -407,6 +492,7 @@ class MetricsLog:
 
 
 __all__ = [
-    "MetricsLog", "TrainConfig", "TrainingClip", "WindowSampler", "diffusion_loss", "emotion_texts", "loss_weights",
+    "MetricsLog", "PoseMotion", "TrainConfig", "TrainingClip", "WindowSampler", "diffusion_loss", "emotion_texts",
+    "grammar_texts", "label_texts", "loss_weights", "pose_motion_scales",
     "latest_checkpoint", "load_corpus_clips", "read_annotations", "train_style_e", "training_clip",
 ]  # fmt: skip

@@ -2,9 +2,11 @@ import wave
 
 import numpy as np
 import pytest
+from scipy.signal import lfilter
 
 from s2t.audio.features import (
-    frame_mel_windows, load_audio, mel_filters, mel_window_rows, melspectrogram, num_video_frames, stft_magnitude,
+    frame_mel_windows, iter_frame_mel_windows, load_audio, mel_filters, mel_rows, mel_window_rows, melspectrogram,
+    num_video_frames, stft_magnitude,
 )  # fmt: skip
 from s2t.video import MediaError
 
@@ -36,6 +38,28 @@ def test_melspectrogram_shape_and_range():
     # the 180 Hz voice shows in the low bins while it sounds, and not in the pauses
     loud, quiet = mel[7, :10].max(), mel[20, :10].max()  # t = 1/12 s (envelope peak) vs 0.25 s (pause)
     assert loud > quiet + 2.0
+
+
+def whole_spectrogram(audio: np.ndarray) -> np.ndarray:
+    """The spectrogram in one piece, as :func:`melspectrogram` computed it before it streamed."""
+    mel = stft_magnitude(lfilter([1.0, -0.97], [1.0], audio.astype(np.float64))) @ mel_filters().T
+    db = 20.0 * np.log10(np.maximum(mel, 1e-5)) - 20.0
+    return np.clip(8.0 * (db + 100.0) / 100.0 - 4.0, -4, 4).astype(np.float32)
+
+
+@pytest.mark.parametrize("samples", [1, 199, 200, 201, 1000, 48_037])
+def test_mel_in_pieces_is_identical_to_one_piece(samples):
+    audio = speechlike(4.0, seed=samples)[:samples]
+    whole = whole_spectrogram(audio)
+    assert np.array_equal(melspectrogram(audio), whole)
+    assert np.array_equal(melspectrogram(audio, block=7), whole)  # pieces of 7 rows: every boundary case
+    assert np.array_equal(mel_rows(audio, len(whole) - 1, len(whole)), whole[-1:])
+    frames = num_video_frames(samples) + 5  # and a few padding frames past the end
+    pieces = list(iter_frame_mel_windows(audio, frames, chunk=3))
+    assert [len(p) for p in pieces[:-1]] == [3] * (len(pieces) - 1)
+    assert np.array_equal(np.concatenate(pieces), frame_mel_windows(whole, frames))
+    with pytest.raises(ValueError, match="outside the spectrogram"):
+        mel_rows(audio, 0, len(whole) + 1)
 
 
 def test_mel_rejects_other_rates():

@@ -54,3 +54,22 @@ def test_closure_refinement_moves_espeak_stops_onto_the_silence(espeak):
         before = utterance.audio[start - 800 : start - 160]  # the preceding sound
         assert np.sqrt(np.mean(closure**2)) < 0.3 * np.sqrt(np.mean(before**2))
     assert refined[-1].end == raw[-1].end and len(refined) == len(raw)
+
+
+def test_other_languages_phones_map_by_place_of_articulation():
+    assert split_symbol("ʁ") == ["x"] and split_symbol("β") == ["b"] and split_symbol("ɕ") == ["ʃ"]
+    assert split_symbol("ʎ") == ["l"] and split_symbol("tɕ") == ["tʃ"] and split_symbol("nʲ") == ["n"]
+
+
+@pytest.mark.parametrize("language", ["de", "es", "fr", "it", "pl", "cmn"])
+def test_multilingual_sentences_give_known_phones_only(language, espeak):
+    from s2t.data.phonemes import CONSONANTS, PAUSE, VOWELS
+    from s2t.data.sentences import load_multilingual
+
+    sentences = load_multilingual()[language]
+    assert len(sentences) == 6
+    utterance = synthesize(sentences[0].text, VoiceSpec("espeak-ng", language))
+    phones = normalize_phones(utterance.phones)
+    symbols = {p.symbol for p in phones} - {PAUSE}
+    assert len(symbols) >= 8 and symbols <= VOWELS | CONSONANTS  # nothing dropped for want of a mapping
+    assert sum(p.symbol in VOWELS for p in phones) >= 5

@@ -143,3 +143,17 @@ def test_call_reads_an_audio_file(trained, tiny, tmp_path):
     assert sequence.num_frames == 30 and sequence.metadata["audio"] == str(path)
     direct = style_e.generate(pcm / np.float32(32768), "a happy face", seed=1)
     np.testing.assert_allclose(sequence.expression, direct.expression, atol=1e-5)
+
+
+def test_variants_differ_and_each_follows_the_audio(trained, tiny):
+    style_e = load_style_e(trained.path, text_encoder=tiny.text)
+    audio, envelope = tiny.speech(3.0, 99)  # the unseen audio of test_trained_model_follows_the_audio
+    takes = style_e.variants(audio, "a neutral face", [4, 5, 6])
+    assert [t.metadata["seed"] for t in takes] == [4, 5, 6]
+    for a, b in ((0, 1), (1, 2), (0, 2)):
+        assert not np.allclose(takes[a].pose, takes[b].pose)
+        assert not np.allclose(takes[a].expression, takes[b].expression)
+    for take in takes:
+        assert np.corrcoef(take.channel("jawOpen"), envelope)[0, 1] > 0.5
+    single = style_e.generate(audio, "a neutral face", seed=5)
+    np.testing.assert_array_equal(single.expression, takes[1].expression)  # a variant is the seed's own take

@@ -10,7 +10,8 @@ from s2t.data.corpus import CorpusIndex
 from s2t.face.coeffs import CoeffSequence
 from s2t.style_e.checkpoint import read_checkpoint
 from s2t.style_e.train import (
-    TrainConfig, WindowSampler, emotion_texts, latest_checkpoint, load_corpus_clips, read_annotations, train_style_e,
+    TrainConfig, WindowSampler, emotion_texts, grammar_texts, latest_checkpoint, load_corpus_clips, read_annotations,
+    train_style_e,
 )  # fmt: skip
 
 
@@ -98,8 +99,9 @@ def test_corpus_clips_take_annotations_and_label_texts(tiny, tmp_path):
     assert read_annotations(root) == {"c0000000": ["beaming"]}
     clips = load_corpus_clips(root, tiny.config(), progress=False)
     first = CorpusIndex(root)[0]
-    assert [c.texts for c in clips] == [("beaming", *emotion_texts(first.emotion, first.level)),
-                                        tuple(emotion_texts("neutral", 2))]
+    assert [c.texts for c in clips] == [
+        ("beaming", *emotion_texts(first.emotion, first.level), *grammar_texts("c0000000", first.emotion, first.level)),
+        (*emotion_texts("neutral", 2), *grammar_texts(CorpusIndex(root)[1].clip_id, "neutral", 2))]
     assert [c.neutral for c in clips] == [False, True]
     assert clips[0].target.shape == (25, 10) and clips[0].mel.shape == (81, 80)
     np.testing.assert_array_equal(clips[0].identity, [0.5, 0, 0, 0])
@@ -128,3 +130,50 @@ def test_channel_weights_emphasise_the_named_channels():
     close, blink = config.channel_names.index("mouthClose"), config.channel_names.index("eyeBlinkLeft")
     assert weights[close] / weights[-1] == pytest.approx(4.0) and weights[blink] / weights[-1] == pytest.approx(3.0)
     assert torch.equal(loss_weights(config, {"notAChannel": 2.0}), torch.ones(config.x_dim))
+
+
+def test_pose_weight_and_motion_terms():
+    from s2t.style_e.denoiser import StyleEConfig, StyleEModel
+    from s2t.style_e.train import PoseMotion, loss_weights, pose_motion_scales
+
+    config = StyleEConfig()
+    weights = loss_weights(config, {"pose": 3.0})
+    assert weights[-6:].tolist() == pytest.approx([weights[-1].item()] * 6)
+    assert weights[-1] / weights[0] == pytest.approx(3.0)
+
+    motion = PoseMotion(1.0, 0.5, torch.full((6,), 0.1), torch.full((6,), 0.1))
+    target = torch.zeros(2, 8, 10)
+    target[:, :, -6] = torch.linspace(0, 1, 8)  # a steady turn
+    mask = torch.ones(2, 8, dtype=torch.bool)
+    assert motion.loss(target, target, mask).item() == 0.0
+    shifted = target + 0.3  # right velocity and acceleration, wrong position: no motion error
+    assert motion.loss(shifted, target, mask).item() == pytest.approx(0.0, abs=1e-10)
+    still = torch.zeros_like(target)  # no motion: velocity error (1/7 per frame, /0.1)^2 on 1 of the 6 pose values
+    assert motion.loss(still, target, mask).item() == pytest.approx((1 / 7 / 0.1) ** 2 / 6, rel=1e-4)
+    mask[:, 4:] = False  # padded frames do not count
+    jumpy = target.clone()
+    jumpy[:, 6, -6] = 5.0
+    assert motion.loss(jumpy, target, mask).item() == pytest.approx(0.0, abs=1e-10)
+
+    class Clip:
+        target = np.stack([np.zeros(100)] * 52 + [np.linspace(0, 1, 100)] * 6, 1).astype(np.float32)
+
+    velocity, acceleration = pose_motion_scales(StyleEModel(config), [Clip(), Clip()])
+    assert velocity.shape == (6,) and torch.all(torch.isinf(velocity))  # a steady turn: no velocity spread
+    motion = PoseMotion(1.0, 0.5, velocity, acceleration)
+    assert motion.loss(still, target, torch.ones(2, 8, dtype=torch.bool)).item() == 0.0  # left out of the terms
+
+
+def test_grammar_texts_vary_per_clip_and_follow_the_level():
+    from s2t.style_e.expressiveness import MILD_SENTENCES
+    from s2t.style_e.evaluate import PARAPHRASES
+    first = grammar_texts("c0001", "angry", 1)
+    assert len(first) == 3 == len(set(first)) and first == grammar_texts("c0001", "angry", 1)
+    assert grammar_texts("c0002", "angry", 1) != first
+    mild = " ".join(grammar_texts(f"c{i}", "angry", 1)[0] for i in range(20)).lower()
+    strong = " ".join(grammar_texts(f"c{i}", "angry", 3)[0] for i in range(20)).lower()
+    assert any(w in mild for w in ("annoy", "irritat", "slight", "mild")) and "furious" not in mild
+    assert any(w in strong for w in ("furious", "rage", "livid", "seething", "enraged", "very angry"))
+    held_out = {t for texts in (*MILD_SENTENCES.values(), *PARAPHRASES.values()) for t in texts}
+    made = {t for i in range(200) for e in MILD_SENTENCES for t in grammar_texts(f"c{i}", e, 1 + i % 3)}
+    assert not made & held_out  # the held-out sentences stay held out

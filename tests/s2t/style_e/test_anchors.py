@@ -1,0 +1,41 @@
+"""Text anchoring pulls a sentence toward the nearest label sentence, and leaves those alone."""
+
+import pytest
+import torch
+
+from s2t.style_e.anchors import TextAnchors
+from s2t.style_e.train import emotion_texts, label_texts
+
+
+class TableEncoder:
+    """Fixed vectors: three orthogonal anchors, and sentences between them."""
+
+    name, dim = "table", 4
+    vectors = {"angry": [1, 0, 0, 0], "happy": [0, 1, 0, 0], "neutral": [0, 0, 1, 0],
+               "a bit cross": [0.8, 0, 0.6, 0], "far away": [0, 0, 0, 1]}  # fmt: skip
+
+    def encode(self, texts):
+        return torch.tensor([self.vectors[t] for t in texts], dtype=torch.float32) * 2.0  # length 2: kept
+
+
+def test_anchoring_snaps_toward_the_nearest_anchor():
+    anchors = TextAnchors(TableEncoder(), temperature=0.05, mix=1.0, texts=["angry", "happy", "neutral"])
+    cross = anchors.encode(["a bit cross"])[0]
+    assert cross.norm() == pytest.approx(2.0)
+    assert cross[0] > 1.9 and cross[2] < 0.3  # was 0.8 angry / 0.6 neutral: now almost all angry
+    assert torch.allclose(anchors.encode(["happy"])[0], torch.tensor([0.0, 2.0, 0.0, 0.0]), atol=1e-3)
+    half = TextAnchors(TableEncoder(), temperature=0.05, mix=0.5, texts=["angry", "happy", "neutral"])
+    between = half.encode(["a bit cross"])[0] / 2
+    assert 0.8 < between[0] < cross[0] / 2
+    off = TextAnchors(TableEncoder(), mix=0.0, texts=["angry"])
+    assert torch.equal(off.encode(["a bit cross"]), TableEncoder().encode(["a bit cross"]))
+    assert off.describe() == "off" and half.describe() == {"temperature": 0.05, "mix": 0.5}
+    with pytest.raises(ValueError, match="mix"):
+        TextAnchors(TableEncoder(), mix=1.5)
+
+
+def test_the_default_anchors_are_every_label_sentence():
+    texts = label_texts()
+    assert len(texts) == len(set(texts))
+    assert set(emotion_texts("angry", 1)) | set(emotion_texts("neutral", 2)) <= set(texts)
+    assert "He is very angry." in texts and "He is slightly angry." in texts
