@@ -153,10 +153,9 @@ class MouthInterior:
             return None, None
         (y0, x0), raster, parts = found
         weights = np.zeros((len(INTERIOR_PARTS) + 1,) + parts.shape, np.float32)
-        kernel = np.ones((3, 3), np.uint8)
         for k in range(1, len(INTERIOR_PARTS) + 1):
-            inside = cv2.erode((parts == k).astype(np.uint8), kernel)  # a pixel away from the lips' edge
-            weights[k] = cv2.GaussianBlur(inside.astype(np.float32), (0, 0), 0.8)
+            near = cv2.GaussianBlur((parts == k).astype(np.float32), (0, 0), 0.7)
+            weights[k] = _smoothstep(0.45, 0.85, near)  # fades out over the pixel next to the lips
         if (weights[1:] > 0.5).sum() < 12:
             return None, None
         return (y0, x0), weights
