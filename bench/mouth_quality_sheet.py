@@ -57,8 +57,8 @@ def render_tiles(path: Path) -> None:
     tiles = []
     for image in photos().values():
         photo = prepare_photo(rig, image, 512)
-        centre = photo.landmarks[27:68].mean(0)
-        half = int(0.75 * np.ptp(photo.landmarks[:, 0]))
+        centre = 0.35 * photo.landmarks[27:36].mean(0) + 0.65 * photo.landmarks[48:68].mean(0)  # nose to chin
+        half = int(0.42 * np.ptp(photo.landmarks[:, 0]))
         x0, y0 = np.clip((centre - half).astype(int), 0, 512 - 2 * half)
         per_style = []
         for style in STYLES:

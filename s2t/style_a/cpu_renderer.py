@@ -4,9 +4,10 @@ It warps the identity photo along the face model: the fitted mesh tells where ea
 point was in the photo, the mesh driven by a frame's coefficients tells where it goes, and a
 z-buffered raster of the driven mesh turns that into a dense backward map for ``cv2.remap``.
 Beyond the mesh (hair, background, shoulders) the displacement is carried outward by
-normalised Gaussian smoothing and fades to zero, so nothing tears. Teeth, tongue and mouth
-cavity are parts of the rig; they are painted (they are not in the photo) wherever the
-driven lips uncover them. Lids close by the same warp: the lid skin is stretched over the eye.
+normalised Gaussian smoothing and fades to zero, so nothing tears. Where the driven lips part,
+the mouth interior is drawn at the output resolution (:mod:`s2t.style_a.mouth`): the photo's
+own teeth where it shows them, synthetic teeth elsewhere. Lids close by the same warp: the lid
+skin is stretched over the eye (:mod:`s2t.style_a.eyes`).
 
 Every step is deterministic and spatially smooth, so consecutive frames do not flicker.
 """

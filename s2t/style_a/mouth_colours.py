@@ -91,4 +91,12 @@ def mouth_colours(image: np.ndarray, landmarks: np.ndarray) -> MouthColours:
     gum = clamp_lab(lips * np.array([1.12, 0.95, 0.98]) + 0.06, GUM_LAB)
     tongue = clamp_lab(lips * np.array([1.0, 0.82, 0.86]), TONGUE_LAB)
     cavity = clamp_lab(lips * 0.3, CAVITY_LAB)
-    return MouthColours(teeth * 255, gum * 255, tongue * 255, cavity * 255, source)
+    colours = np.array([teeth, gum, tongue, cavity])
+    if _is_grey(image):  # a black-and-white photo gets a grey mouth, at the same lightness
+        colours = np.repeat(colours @ np.array([0.299, 0.587, 0.114]), 3).reshape(4, 3)
+    return MouthColours(*(colours * 255), source)
+
+
+def _is_grey(image: np.ndarray) -> bool:
+    rgb = image.reshape(-1, 3).astype(np.int16)
+    return bool(np.percentile(rgb.max(1) - rgb.min(1), 99) <= 6)

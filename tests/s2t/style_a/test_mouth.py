@@ -101,6 +101,14 @@ def test_synthetic_teeth_colours_stay_plausible(photo, change):
     assert _lab(colours.teeth)[0] > _lab(colours.gum)[0] > _lab(colours.cavity)[0]
 
 
+def test_black_and_white_photo_gets_a_grey_mouth(photo):
+    grey = np.repeat(cv2.cvtColor(photo.image, cv2.COLOR_RGB2GRAY)[..., None], 3, -1)
+    colours = mouth_colours(grey, photo.landmarks)
+    for rgb in (colours.teeth, colours.gum, colours.cavity):
+        assert np.ptp(rgb) < 1e-6
+    assert colours.teeth[0] > colours.gum[0] > colours.cavity[0]
+
+
 def test_synthetic_teeth_follow_the_photos_exposure(photo):
     dark = mouth_colours((photo.image * 0.45).astype(np.uint8), photo.landmarks)
     plain = mouth_colours(photo.image, photo.landmarks)
