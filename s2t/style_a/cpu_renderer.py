@@ -178,10 +178,14 @@ class CpuRenderer(StyleARenderer):
         other skin into the lips."""
         if not opening.any():
             return motion
-        weight = sampled.astype(np.float32)
-        spread = cv2.GaussianBlur(np.dstack([motion * weight[..., None], weight]).astype(np.float32), (0, 0), 2.0)
+        ys, xs = np.nonzero(opening)
+        box = np.s_[max(ys.min() - 8, 0) : ys.max() + 9, max(xs.min() - 8, 0) : xs.max() + 9]
+        weight = sampled[box].astype(np.float32)
+        spread = cv2.GaussianBlur(np.dstack([motion[box] * weight[..., None], weight]).astype(np.float32), (0, 0), 2.0)
         filled = spread[..., :2] / np.maximum(spread[..., 2:], 1e-6)
-        return np.where(opening[..., None] & (spread[..., 2:] > 1e-3), filled, motion)
+        motion = motion.copy()
+        motion[box] = np.where(opening[box][..., None] & (spread[..., 2:] > 1e-3), filled, motion[box])
+        return motion
 
     def _wide_blur(self, image: np.ndarray) -> np.ndarray:
         """Gaussian blur of width ``blur_sigma``, done at a quarter resolution: the result is

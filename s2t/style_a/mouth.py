@@ -23,13 +23,13 @@ Everything is a function of the frame's geometry only, so a held pose gives the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 
 from s2t.face import FaceModel
-from s2t.style_a.mouth_colours import MouthColours, mouth_colours
+from s2t.style_a.mouth_colours import TEETH_LAB, MouthColours, clamp_lab, mouth_colours
 from s2t.style_a.raster import rasterize
 
 INTERIOR_PARTS = ("mouth_cavity", "tongue", "teeth_upper", "teeth_lower")  # part ids 1..4
@@ -120,12 +120,14 @@ class MouthInterior:
         self.attributes = attributes
         self.front_tooth = model.regions["teeth_upper"][np.argmax(v[model.regions["teeth_upper"], 2])]
         self.colours: MouthColours = mouth_colours(image, landmarks)
+        self.photo_teeth_end = None  # (arc mm, height) where the photo's upper teeth end, if it shows them
         mouth_width = float(np.linalg.norm(landmarks[54] - landmarks[48]))
         self.edge_sigma = max(1.0, 0.05 * mouth_width)
         self.mm_per_px = 50.0 / max(mouth_width, 1.0)  # a mouth is about 50 mm wide
         self.source_xy = source_xy
         self.fallback = self._photo_interior_problem(image, landmarks, mouth_width * crop_side / self.size)
-        self.source_box, self.source_weight = (None, None) if self.fallback else self._visible_in_photo(source_xy, source_depth)
+        self.source_box, self.source_weight = (None, None) if self.fallback else self._visible_in_photo(
+            image, landmarks, source_xy, source_depth)
         if self.source_box is None and self.fallback is None:
             self.fallback = "the photo's mouth is closed"
 
@@ -145,19 +147,43 @@ class MouthInterior:
             return "the lips do not look like lips (is the mouth covered?)"
         return None
 
-    def _visible_in_photo(self, source_xy: np.ndarray, source_depth: np.ndarray):
+    def _visible_in_photo(self, image: np.ndarray, landmarks: np.ndarray, source_xy: np.ndarray, source_depth: np.ndarray):
         """Where the photo shows each interior part at the fitted expression: a box and, per part,
         a soft weight (1 well inside, 0 on the lips), or (None, None) if it shows none."""
         found = self._raster(source_xy, source_depth)
         if found is None:
             return None, None
         (y0, x0), raster, parts = found
+        # Where the fit's opening is wider than the photo's, the photo shows lip there, not teeth:
+        # lip-red, not dark pixels are left to the synthetic teeth.
+        h, w = parts.shape
+        lab = cv2.cvtColor(image[y0 : y0 + h, x0 : x0 + w], cv2.COLOR_RGB2LAB).astype(np.float32)
+        band = np.zeros(image.shape[:2], np.uint8)
+        cv2.fillPoly(band, [np.round(landmarks[48:60]).astype(np.int32)], 1)
+        cv2.fillPoly(band, [np.round(landmarks[60:68]).astype(np.int32)], 0)
+        lip_a = float(np.median(cv2.cvtColor(image, cv2.COLOR_RGB2LAB)[..., 1][band > 0])) if band.any() else 150.0
+        middle = 0.5 * (lip_a + 131.0)  # halfway between the lips' redness and a tooth's
+        lip_like = _smoothstep(middle - 3.0, middle + 3.0, lab[..., 1]) * _smoothstep(60.0, 110.0, lab[..., 0])
         weights = np.zeros((len(INTERIOR_PARTS) + 1,) + parts.shape, np.float32)
         for k in range(1, len(INTERIOR_PARTS) + 1):
             near = cv2.GaussianBlur((parts == k).astype(np.float32), (0, 0), 0.7)
-            weights[k] = _smoothstep(0.45, 0.85, near)  # fades out over the pixel next to the lips
+            weights[k] = _smoothstep(0.45, 0.85, near)  # fades out next to the lips
+        weights[0] = lip_like  # slot 0 (no part) holds how lip-like the photo is there
         if (weights[1:] > 0.5).sum() < 12:
             return None, None
+        shown = (weights[UPPER] * (1.0 - lip_like) > 0.5) & (parts == UPPER)
+        if shown.sum() >= 12:  # the synthetic teeth continue the photo's: same colour, same length
+            tri = self.model.triangles[raster.triangle[shown]]
+            arc, height = np.einsum("nk,nkc->nc", raster.bary[shown], self.attributes[tri]).T
+            centres = np.arange(-40.0, 41.0, 4.0)  # per 4 mm of arch: where the photo's teeth end
+            ends = np.array([height[np.abs(arc - c) <= 2.0].max(initial=-1.0) for c in centres])
+            known = ends >= 0
+            ends = np.interp(centres, centres[known], ends[known])
+            ends = np.convolve(np.pad(ends, 2, mode="edge"), np.ones(5) / 5, mode="valid")  # a smooth edge line
+            self.photo_teeth_end = (centres, ends)
+            pixels = image[y0 : y0 + h, x0 : x0 + w][shown].astype(np.float64) / 255.0
+            bright = pixels[pixels.mean(1) >= np.quantile(pixels.mean(1), 0.5)]
+            self.colours = replace(self.colours, teeth=clamp_lab(np.median(bright, 0), TEETH_LAB) * 255)
         return (y0, x0), weights
 
     # --- per frame ------------------------------------------------------------------------
@@ -178,10 +204,21 @@ class MouthInterior:
         if box is None:
             return None
         y0, y1, x0, x1 = box
-        tris = self.model.triangles[self.triangles]
-        raster = rasterize(xy - [x0, y0], depth, tris, x1 - x0, y1 - y0)
-        parts = np.where(raster.covered, self.part_of_triangle[self.triangles][np.maximum(raster.triangle, 0)], 0)
+        corners = xy[self.model.triangles[self.triangles]]  # only triangles that reach into the box
+        lo, hi = corners.min(1), corners.max(1)
+        ids = self.triangles[(hi[:, 0] >= x0) & (lo[:, 0] <= x1) & (hi[:, 1] >= y0) & (lo[:, 1] <= y1)]
+        raster = rasterize(xy - [x0, y0], depth, self.model.triangles[ids], x1 - x0, y1 - y0)
+        raster.triangle = np.where(raster.covered, ids[np.maximum(raster.triangle, 0)], -1)  # rig triangle ids
+        parts = np.where(raster.covered, self.part_of_triangle[np.maximum(raster.triangle, 0)], 0)
         return (y0, x0), raster, parts
+
+    def _between_the_lips(self, xy: np.ndarray, y0: int, x0: int, shape: tuple[int, int]) -> np.ndarray:
+        """Pixels inside the polygon of the lips' inner edges: where the skin folds tightly (mouth
+        corners in a smile) a tooth could poke through it, but it only ever shows between the lips."""
+        edge = np.concatenate([xy[self.upper_edge], xy[self.lower_edge][::-1]]) - [x0, y0]
+        mask = np.zeros(shape, np.uint8)
+        cv2.fillPoly(mask, [np.round(edge * 16).astype(np.int32)], 1, lineType=cv2.LINE_8, shift=4)
+        return cv2.dilate(mask, np.ones((3, 3), np.uint8)) > 0  # the raster decides the edge itself
 
     def draw(self, image: np.ndarray, xy: np.ndarray, depth: np.ndarray, rotation: np.ndarray) -> Interior | None:
         """The interior for driven vertices ``xy`` (output pixels) and ``depth``; ``image`` is the
@@ -190,18 +227,18 @@ class MouthInterior:
         if found is None:
             return None
         (y0, x0), raster, parts = found
-        inside = parts > 0
+        inside = (parts > 0) & self._between_the_lips(xy, y0, x0, parts.shape)
         if not inside.any():
             return None
         ys, xs = np.nonzero(inside)
-        tri = self.model.triangles[self.triangles[raster.triangle[ys, xs]]]
+        tri = self.model.triangles[raster.triangle[ys, xs]]
         bary = raster.bary[ys, xs]
         part = parts[ys, xs]
         normal = np.einsum("nk,nkc->nc", bary, self.normals[tri]) @ rotation.T
         normal /= np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-9)
         attr = np.einsum("nk,nkc->nc", bary, self.attributes[tri])
         # Deeper than the front teeth is darker; a fixed reference, so a held pose keeps its shade.
-        recess = np.clip(1.0 + (raster.depth[ys, xs] - depth[self.front_tooth]) / 0.035, 0.2, 1.0)
+        recess = np.clip(1.0 + (raster.depth[ys, xs] - depth[self.front_tooth]) / 0.028, 0.2, 1.0)
         colour = self._synthetic(part, normal, attr, recess)
         h, w = inside.shape
         near = cv2.GaussianBlur(inside.astype(np.float32), (0, 0), self.edge_sigma)
@@ -209,7 +246,10 @@ class MouthInterior:
         colour *= np.where(part >= UPPER, 0.8 + 0.2 * rim, 0.6 + 0.4 * rim)[:, None]
         from_photo = np.zeros(len(part), np.float32)
         if self.source_weight is not None:
-            colour, from_photo = self._blend_photo(colour, image, part, bary, tri)
+            # Once the lower lip has moved off its place in the photo, lip-red pixels the fit took
+            # for teeth would hang from the upper teeth: from then on they are drawn.
+            lip_moved = np.abs(xy[self.lower_edge] - self.source_xy[self.lower_edge]).max()
+            colour, from_photo = self._blend_photo(colour, image, part, bary, tri, float(np.clip(lip_moved / 2.0, 0, 1)))
         layer = np.zeros((h, w, 3), np.float32)
         layer[ys, xs] = colour
         alpha = cv2.GaussianBlur(inside.astype(np.float32), (0, 0), 0.6)  # sub-pixel anti-aliasing of the edge
@@ -228,6 +268,9 @@ class MouthInterior:
         light = 0.45 + 0.55 * np.clip(normal @ LIGHT, 0.0, 1.0)
         teeth = part >= UPPER
         colour = base * (light * (0.45 + 0.55 * recess))[:, None]
+        tongue = part == TONGUE
+        shaded = np.clip(normal[tongue] @ LIGHT, 0.0, 1.0)  # a rounded tongue: bright on top, dark at its sides
+        colour[tongue] = c.tongue * ((0.45 + 0.55 * shaded**1.5) * (0.5 + 0.5 * recess[tongue]))[:, None]
         if teeth.any():
             upper = part[teeth] == UPPER
             arc, height = attr[teeth, 0], np.clip(attr[teeth, 1], 0.0, 1.0)
@@ -236,6 +279,10 @@ class MouthInterior:
             shade = pattern * np.where(upper, 1.0, 0.9) * light[teeth] * depth_shade  # the upper row is dominant
             tissue = c.gum * (0.6 + 0.4 * light[teeth])[:, None] * recess[teeth, None]
             colour[teeth] = (1 - gum)[:, None] * c.teeth * shade[:, None] + gum[:, None] * tissue
+            if self.photo_teeth_end is not None:  # past the photo's teeth's edge there is mouth, not more tooth
+                end = np.interp(arc, *self.photo_teeth_end)
+                past = (_smoothstep(end - 0.04, end + 0.08, height) * upper)[:, None]
+                colour[teeth] = (1 - past) * colour[teeth] + past * c.cavity * 0.8
         cavity = part == CAVITY
         colour[cavity] = c.cavity * (0.6 + 0.4 * recess[cavity])[:, None]
         return colour
@@ -251,18 +298,18 @@ class MouthInterior:
         across = np.clip((arc - left) / (right - left), 0.0, 1.0)
         to_gap = np.minimum(arc - left, right - arc)  # mm to the nearest separation
         width = max(0.3, 0.7 * self.mm_per_px)  # never thinner than a pixel: no shimmer
-        corner = _smoothstep(0.72, 1.0, height) * 0.9  # incisal corners are rounded: the gap widens there
+        corner = _smoothstep(0.72, 1.0, height) * 0.6  # incisal corners are rounded: the gap widens there
         line = np.exp(-((to_gap / width) ** 2))  # teeth touch: a faint line between them ...
         notch = np.exp(-((to_gap / (width + corner)) ** 2)) * _smoothstep(0.6, 1.0, height)  # ... open at the edge
         bulge = 1.0 - 0.12 * (2 * across - 1) ** 2
         edge = 1.0 - 0.18 * _smoothstep(0.85, 1.0, height)  # thin, translucent biting edge
-        pattern = bulge * edge * (1.0 - 0.25 * line) * (1.0 - 0.45 * notch)
+        pattern = bulge * edge * (1.0 - 0.25 * line) * (1.0 - 0.35 * notch)
         papilla = (1.0 - np.sin(np.pi * across)) ** 1.5
         gum_line = 0.12 + 0.18 * papilla
         gum = 1.0 - _smoothstep(gum_line - 0.05, gum_line + 0.05, height)
         return pattern, gum
 
-    def _blend_photo(self, colour, image, part, bary, tri):
+    def _blend_photo(self, colour, image, part, bary, tri, lip_moved: float):
         """Where the photo showed the same surface point, take the photo's pixel instead."""
         src = np.einsum("nk,nkc->nc", bary, self.source_xy[tri])
         (sy0, sx0), weights = self.source_box, self.source_weight
@@ -270,7 +317,7 @@ class MouthInterior:
         row = np.round(src[:, 1] - sy0).astype(int)
         ok = (row >= 0) & (row < weights.shape[1]) & (col >= 0) & (col < weights.shape[2])
         w = np.zeros(len(part), np.float32)
-        w[ok] = weights[part[ok], row[ok], col[ok]]
+        w[ok] = weights[part[ok], row[ok], col[ok]] * (1.0 - lip_moved * weights[0, row[ok], col[ok]])
         xs = np.clip(src[:, 0], 0, self.size - 1)
         ys = np.clip(src[:, 1], 0, self.size - 1)
         x0, y0 = np.floor(xs).astype(int), np.floor(ys).astype(int)

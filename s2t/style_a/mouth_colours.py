@@ -1,8 +1,8 @@
 """Colours of the synthetic mouth interior, adapted to one photo.
 
 Teeth take the photo's white balance and exposure from the sclera (the other white-ish
-tissue in a face, lit like the teeth), falling back to the skin when the eyes are too small
-or hidden; gum, tongue and cavity take theirs from the lips. Every colour is then clamped in
+tissue in a face, lit like the teeth) steadied by the skin (glasses and reddened eyes shift
+the sclera), or from the skin alone when the eyes are too small or hidden; gum, tongue and cavity take theirs from the lips. Every colour is then clamped in
 CIELAB to the range a mouth can have (teeth: light, slightly yellow, never blue or green;
 soft tissue: red to pink), so a colour cast or an odd exposure cannot produce a grey slab, a
 blue tooth or a black-green gum.
@@ -22,7 +22,7 @@ NEUTRAL_SKIN = np.array([0.80, 0.62, 0.52])
 NEUTRAL_LIPS = np.array([0.72, 0.42, 0.42])
 
 # CIELAB bounds (L 0-100, a, b) of what each tissue may look like in any photo.
-TEETH_LAB = ((38.0, 93.0), (-3.0, 6.0), (2.0, 24.0))
+TEETH_LAB = ((40.0, 93.0), (-2.0, 6.0), (8.0, 26.0))
 GUM_LAB = ((30.0, 72.0), (18.0, 42.0), (4.0, 24.0))
 TONGUE_LAB = ((25.0, 62.0), (16.0, 40.0), (4.0, 24.0))
 CAVITY_LAB = ((9.0, 22.0), (10.0, 26.0), (3.0, 16.0))
@@ -82,10 +82,11 @@ def _skin(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
 def mouth_colours(image: np.ndarray, landmarks: np.ndarray) -> MouthColours:
     """Base colours of teeth, gum, tongue and cavity for a photo (RGB uint8) and its 68 landmarks."""
     sclera = _sclera(image, landmarks)
-    if sclera is not None:
-        cast, source = sclera / NEUTRAL_SCLERA, "sclera"
+    skin_cast = _skin(image, landmarks) / NEUTRAL_SKIN
+    if sclera is not None:  # the sclera is the better white reference; the skin steadies it (glasses, red eyes)
+        cast, source = np.sqrt(sclera / NEUTRAL_SCLERA * skin_cast), "sclera"
     else:
-        cast, source = _skin(image, landmarks) / NEUTRAL_SKIN, "skin"
+        cast, source = skin_cast, "skin"
     teeth = clamp_lab(NEUTRAL_TEETH * cast * 1.06, TEETH_LAB)  # teeth are a little brighter than sclera
     lips = _lips(image, landmarks)
     gum = clamp_lab(lips * np.array([1.12, 0.95, 0.98]) + 0.06, GUM_LAB)
