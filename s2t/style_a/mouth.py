@@ -12,7 +12,10 @@ Colours come from two sources:
 - **The photo's own interior**, when the photo shows one (lips apart in the fit): each
   interior pixel samples the photo where the same surface point of the rig was visible at
   the fitted expression, so the photo's upper teeth stay with the skull and its lower teeth
-  go with the jaw.
+  go with the jaw. Synthetic teeth that continue them take their colour, and past the
+  photo's teeth's edge the mouth is dark, not more tooth. Lip-red pixels inside the fit's
+  opening (the fit opened the lips wider than the photo) are drawn once the lower lip
+  moves, so they do not hang from the upper teeth.
 - **Synthetic teeth** elsewhere, or for every pixel when the photo's mouth is closed, tiny
   or hidden: individual teeth along the arch (real tooth widths, separations, rounded
   incisal corners, a scalloped gum line, the upper row brighter), shaded with the rig's
@@ -155,7 +158,7 @@ class MouthInterior:
             return None, None
         (y0, x0), raster, parts = found
         # Where the fit's opening is wider than the photo's, the photo shows lip there, not teeth:
-        # lip-red, not dark pixels are left to the synthetic teeth.
+        # how lip-red (and not dark) each pixel is, so those pixels can be drawn once the lip moves.
         h, w = parts.shape
         lab = cv2.cvtColor(image[y0 : y0 + h, x0 : x0 + w], cv2.COLOR_RGB2LAB).astype(np.float32)
         band = np.zeros(image.shape[:2], np.uint8)
