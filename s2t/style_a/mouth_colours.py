@@ -82,12 +82,16 @@ def _skin(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
 def mouth_colours(image: np.ndarray, landmarks: np.ndarray) -> MouthColours:
     """Base colours of teeth, gum, tongue and cavity for a photo (RGB uint8) and its 68 landmarks."""
     sclera = _sclera(image, landmarks)
-    skin_cast = _skin(image, landmarks) / NEUTRAL_SKIN
+    skin = _skin(image, landmarks)
+    skin_cast = skin / NEUTRAL_SKIN
     if sclera is not None:  # the sclera is the better white reference; the skin steadies it (glasses, red eyes)
         cast, source = np.sqrt(sclera / NEUTRAL_SCLERA * skin_cast), "sclera"
     else:
         cast, source = skin_cast, "skin"
-    teeth = clamp_lab(NEUTRAL_TEETH * cast * 1.06, TEETH_LAB)  # teeth are a little brighter than sclera
+    # Teeth are a little brighter than sclera, and brighter than the skin (small, dim eyes read dark).
+    skin_lightness = float(cv2.cvtColor(skin.astype(np.float32).reshape(1, 1, 3), cv2.COLOR_RGB2LAB)[0, 0, 0])
+    (lo, hi), a, b = TEETH_LAB
+    teeth = clamp_lab(NEUTRAL_TEETH * cast * 1.06, ((min(max(lo, skin_lightness + 6.0), hi), hi), a, b))
     lips = _lips(image, landmarks)
     gum = clamp_lab(lips * np.array([1.12, 0.95, 0.98]) + 0.06, GUM_LAB)
     tongue = clamp_lab(lips * np.array([1.0, 0.82, 0.86]), TONGUE_LAB)
