@@ -117,7 +117,7 @@ def main() -> None:
             env = dict(os.environ, PYTHONPATH=str(tree))
             subprocess.run([sys.executable, __file__, "--render", str(tmp / name)], check=True, env=env, cwd=tree)
         before, after = np.load(tmp / "before.npy"), np.load(tmp / "after.npy")
-    cv2.imwrite(str(args.out), sheet(before, after, list(photos()))[..., ::-1])
+    cv2.imwrite(str(args.out), sheet(before, after, list(photos()))[..., ::-1], [cv2.IMWRITE_PNG_COMPRESSION, 9])
     print(f"wrote {args.out}")
 
 
