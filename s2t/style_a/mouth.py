@@ -281,7 +281,10 @@ class MouthInterior:
             depth_shade = 0.55 + 0.45 * recess[teeth]  # teeth are bright; only the far molars fade
             shade = pattern * np.where(upper, 1.0, 0.9) * light[teeth] * depth_shade  # the upper row is dominant
             tissue = c.gum * (0.6 + 0.4 * light[teeth])[:, None] * recess[teeth, None]
-            colour[teeth] = (1 - gum)[:, None] * c.teeth * shade[:, None] + gum[:, None] * tissue
+            # Shadowed teeth darken toward the mouth's red-brown (light bounces off its walls), not
+            # toward black, which would turn ivory olive.
+            enamel = c.cavity + (c.teeth - c.cavity) * shade[:, None]
+            colour[teeth] = (1 - gum)[:, None] * enamel + gum[:, None] * tissue
             if self.photo_teeth_end is not None:  # past the photo's teeth's edge there is mouth, not more tooth
                 end = np.interp(arc, *self.photo_teeth_end)
                 past = (_smoothstep(end - 0.04, end + 0.08, height) * upper)[:, None]
@@ -306,7 +309,7 @@ class MouthInterior:
         notch = np.exp(-((to_gap / (width + corner)) ** 2)) * _smoothstep(0.6, 1.0, height)  # ... open at the edge
         bulge = 1.0 - 0.12 * (2 * across - 1) ** 2
         edge = 1.0 - 0.18 * _smoothstep(0.85, 1.0, height)  # thin, translucent biting edge
-        pattern = bulge * edge * (1.0 - 0.25 * line) * (1.0 - 0.35 * notch)
+        pattern = bulge * edge * (1.0 - 0.16 * line) * (1.0 - 0.3 * notch)
         papilla = (1.0 - np.sin(np.pi * across)) ** 1.5
         gum_line = 0.12 + 0.18 * papilla
         gum = 1.0 - _smoothstep(gum_line - 0.05, gum_line + 0.05, height)

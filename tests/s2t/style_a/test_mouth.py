@@ -46,7 +46,9 @@ def _lab(rgb):
 
 
 def _synthetic_only(renderer):
+    """The renderer as it would be for a photo whose teeth cannot be reused."""
     renderer.mouth.source_box = renderer.mouth.source_weight = renderer.mouth.photo_teeth_end = None
+    renderer.mouth.colours = mouth_colours(renderer.photo.image, renderer.photo.landmarks)
     return renderer
 
 
