@@ -23,9 +23,9 @@ import numpy as np
 from s2t.face import FaceModel, rotation_matrix
 from s2t.face.rig.build import vertex_normals
 from s2t.style_a.base import StyleARenderer, Stylizer
-from s2t.style_a.photo import PreparedPhoto
 from s2t.style_a.eyes import LidSkin
 from s2t.style_a.mouth import MouthInterior, interior_part_per_triangle, part_offsets
+from s2t.style_a.photo import PreparedPhoto
 from s2t.style_a.raster import rasterize
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ class CpuRenderer(StyleARenderer):
                                    source[:, 2], self.normals)
         if self.mouth.source_box is None:
             self.source_xy = self._lips_off_the_slit(self.source_xy, np.ptp(photo.landmarks[[48, 54], 0]) * self.scale)
-        if self.mouth.fallback and "closed" not in self.mouth.fallback:
+        if self.mouth.fallback:
             warnings.warn(f"the photo's own teeth are not used ({self.mouth.fallback}); the mouth interior is synthetic",
                           stacklevel=2)
         self.neck = self._neck_weight() if config.neck_anchor else None
@@ -156,7 +156,6 @@ class CpuRenderer(StyleARenderer):
         box = np.s_[interior.y0 : interior.y0 + h, interior.x0 : interior.x0 + w]
         alpha = interior.alpha[..., None]
         under = frame[box].astype(np.float32) * (1.0 - 0.3 * interior.ring[..., None])
-        frame = frame.copy()
         frame[box] = np.clip(under * (1 - alpha) + interior.colour * alpha + 0.5, 0, 255).astype(np.uint8)
         synthesized[box] = interior.synthetic
         return frame

@@ -128,11 +128,10 @@ class MouthInterior:
         self.edge_sigma = max(1.0, 0.05 * mouth_width)
         self.mm_per_px = 50.0 / max(mouth_width, 1.0)  # a mouth is about 50 mm wide
         self.source_xy = source_xy
+        # Why the photo's teeth cannot be used although they might show (None: no problem).
         self.fallback = self._photo_interior_problem(image, landmarks, mouth_width * crop_side / self.size)
         self.source_box, self.source_weight = (None, None) if self.fallback else self._visible_in_photo(
             image, landmarks, source_xy, source_depth)
-        if self.source_box is None and self.fallback is None:
-            self.fallback = "the photo's mouth is closed"
 
     # --- set-up ---------------------------------------------------------------------------
     def _photo_interior_problem(self, image: np.ndarray, landmarks: np.ndarray, photo_mouth_px: float) -> str | None:
@@ -330,5 +329,6 @@ class MouthInterior:
         x1, y1 = np.minimum(x0 + 1, self.size - 1), np.minimum(y0 + 1, self.size - 1)
         fx, fy = (xs - x0)[:, None], (ys - y0)[:, None]
         at = lambda r, c: image[r, c].astype(np.float32)  # noqa: E731
-        photo = at(y0, x0) * (1 - fx) * (1 - fy) + at(y0, x1) * fx * (1 - fy) + at(y1, x0) * (1 - fx) * fy + at(y1, x1) * fx * fy
+        photo = (at(y0, x0) * (1 - fx) * (1 - fy) + at(y0, x1) * fx * (1 - fy)
+                 + at(y1, x0) * (1 - fx) * fy + at(y1, x1) * fx * fy)
         return colour * (1 - w[:, None]) + photo * w[:, None], w

@@ -2,10 +2,11 @@
 
 Teeth take the photo's white balance and exposure from the sclera (the other white-ish
 tissue in a face, lit like the teeth) steadied by the skin (glasses and reddened eyes shift
-the sclera), or from the skin alone when the eyes are too small or hidden; gum, tongue and cavity take theirs from the lips. Every colour is then clamped in
-CIELAB to the range a mouth can have (teeth: light, slightly yellow, never blue or green;
-soft tissue: red to pink), so a colour cast or an odd exposure cannot produce a grey slab, a
-blue tooth or a black-green gum.
+the sclera), or from the skin alone when the eyes are too small or hidden; gum, tongue and
+cavity take theirs from the lips. Every colour is then clamped in CIELAB to the range a
+mouth can have (teeth: light, slightly yellow, never blue or green, never darker than the
+skin; soft tissue: red to pink), so a colour cast or an odd exposure cannot produce a grey
+slab, a blue tooth or a black-green gum. A black-and-white photo gets a grey mouth.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ CAVITY_LAB = ((9.0, 22.0), (10.0, 26.0), (3.0, 16.0))
 
 @dataclass(frozen=True)
 class MouthColours:
-    """Linear-ish sRGB (0-255 floats) base colours of the synthetic interior."""
+    """sRGB (0-255 floats) base colours of the synthetic interior."""
 
     teeth: np.ndarray
     gum: np.ndarray
@@ -74,7 +75,7 @@ def _lips(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
 
 def _skin(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     """Median colour (0-1) of the cheeks: between the eyes' lower lids and the mouth corners."""
-    cheeks = [np.array([landmarks[a], landmarks[b], landmarks[c], landmarks[d]]) for a, b, c, d in ((1, 41, 48, 4), (15, 46, 54, 12))]
+    cheeks = [landmarks[[1, 41, 48, 4]], landmarks[[15, 46, 54, 12]]]
     pixels = np.concatenate([_polygon_pixels(image, p) for p in cheeks]) / 255.0
     return np.median(pixels, 0) if len(pixels) else NEUTRAL_SKIN
 
