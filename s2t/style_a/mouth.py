@@ -124,6 +124,7 @@ class MouthInterior:
         self.front_tooth = model.regions["teeth_upper"][np.argmax(v[model.regions["teeth_upper"], 2])]
         self.colours: MouthColours = mouth_colours(image, landmarks)
         self.photo_teeth_end = None  # (arc mm, height) where the photo's upper teeth end, if it shows them
+        self.source_parts = None  # interior part per pixel of the photo's mouth box at the fitted expression
         mouth_width = float(np.linalg.norm(landmarks[54] - landmarks[48]))
         self.edge_sigma = max(1.0, 0.05 * mouth_width)
         self.mm_per_px = 50.0 / max(mouth_width, 1.0)  # a mouth is about 50 mm wide
@@ -167,9 +168,10 @@ class MouthInterior:
         middle = 0.5 * (lip_a + 131.0)  # halfway between the lips' redness and a tooth's
         lip_like = _smoothstep(middle - 3.0, middle + 3.0, lab[..., 1]) * _smoothstep(60.0, 110.0, lab[..., 0])
         weights = np.zeros((len(INTERIOR_PARTS) + 1,) + parts.shape, np.float32)
+        self.source_parts = parts
         for k in range(1, len(INTERIOR_PARTS) + 1):
             near = cv2.GaussianBlur((parts == k).astype(np.float32), (0, 0), 0.7)
-            weights[k] = _smoothstep(0.45, 0.85, near)  # fades out next to the lips
+            weights[k] = _smoothstep(0.45, 0.85, near)  # fades out next to the lips once they move
         weights[0] = lip_like  # slot 0 (no part) holds how lip-like the photo is there
         if (weights[1:] > 0.5).sum() < 12:
             return None, None
@@ -322,7 +324,14 @@ class MouthInterior:
         row = np.round(src[:, 1] - sy0).astype(int)
         ok = (row >= 0) & (row < weights.shape[1]) & (col >= 0) & (col < weights.shape[2])
         w = np.zeros(len(part), np.float32)
-        w[ok] = weights[part[ok], row[ok], col[ok]] * (1.0 - lip_moved * weights[0, row[ok], col[ok]])
+        r, c, k = row[ok], col[ok], part[ok]
+        # While the lips keep their place in the photo, every pixel the photo shows is its own
+        # (the fitted expression gives the photo back); as they move, the rim next to the lips
+        # and lip-red pixels are drawn instead.
+        shown = (self.source_parts[r, c] == k).astype(np.float32)
+        w[ok] = (shown + (weights[k, r, c] - shown) * lip_moved) * (1.0 - lip_moved * weights[0, r, c])
+        # Only teeth are rigid: what the photo showed on the cavity's or tongue's place would stretch.
+        w[part < UPPER] *= 1.0 - lip_moved
         xs = np.clip(src[:, 0], 0, self.size - 1)
         ys = np.clip(src[:, 1], 0, self.size - 1)
         x0, y0 = np.floor(xs).astype(int), np.floor(ys).astype(int)

@@ -55,7 +55,7 @@ def _synthetic_only(renderer):
 @pytest.mark.slow
 def test_interior_is_drawn_at_output_resolution(rig):
     photo = prepare_photo(rig, data.astronaut(), 1024)
-    renderer = MaskedRenderer(rig, photo)
+    renderer = _synthetic_only(MaskedRenderer(rig, photo))  # every interior pixel drawn: the mask is the coverage
     renderer.render(_weights(rig, jawOpen=0.5), np.zeros(6))
     mask = renderer.synthesized
     assert mask.shape == (1024, 1024) and mask.dtype == np.float32
