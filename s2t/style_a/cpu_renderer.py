@@ -4,15 +4,17 @@ It warps the identity photo along the face model: the fitted mesh tells where ea
 point was in the photo, the mesh driven by a frame's coefficients tells where it goes, and a
 z-buffered raster of the driven mesh turns that into a dense backward map for ``cv2.remap``.
 Beyond the mesh (hair, background, shoulders) the displacement is carried outward by
-normalised Gaussian smoothing and fades to zero, so nothing tears. Teeth, tongue and mouth
-cavity are parts of the rig; they are painted (they are not in the photo) wherever the
-driven lips uncover them. Lids close by the same warp: the lid skin is stretched over the eye.
+normalised Gaussian smoothing and fades to zero, so nothing tears. Where the driven lips part,
+the mouth interior is drawn at the output resolution (:mod:`s2t.style_a.mouth`): the photo's
+own teeth where it shows them, synthetic teeth elsewhere. Lids close by the same warp: the lid
+skin is stretched over the eye (:mod:`s2t.style_a.eyes`).
 
 Every step is deterministic and spatially smooth, so consecutive frames do not flicker.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import cv2
@@ -21,16 +23,10 @@ import numpy as np
 from s2t.face import FaceModel, rotation_matrix
 from s2t.face.rig.build import vertex_normals
 from s2t.style_a.base import StyleARenderer, Stylizer
+from s2t.style_a.eyes import LidSkin
+from s2t.style_a.mouth import MouthInterior, interior_part_per_triangle, part_offsets
 from s2t.style_a.photo import PreparedPhoto
 from s2t.style_a.raster import rasterize
-
-PAINTED_PARTS = {  # region -> base colour (RGB); painted, not sampled from the photo
-    "mouth_cavity": (78, 24, 28),
-    "tongue": (184, 82, 86),
-    "teeth_upper": (244, 240, 228),
-    "teeth_lower": (236, 231, 216),
-}
-
 
 @dataclass(frozen=True)
 class CpuRenderConfig:
@@ -62,10 +58,25 @@ class CpuRenderer(StyleARenderer):
         self.identity = fit.identity
         self.source_rotation = rotation_matrix(fit.pose[:3])
         self.source_translation = fit.pose[3:]
-        source = self._place(model.geometry(fit.expression, self.identity), self.source_rotation, self.source_translation)
+        self.offsets = part_offsets(model)
+        # The identity never changes: its shape is computed once, and each frame adds only the
+        # expression, as one float32 matrix-vector product (a third of the per-frame cost before).
+        self.identity_shape = model.geometry(None, self.identity) + self.offsets
+        self.expression_matrix = np.asarray(model.expression_basis, np.float32).reshape(model.num_expressions, -1)
+        source = self._place(model.geometry(fit.expression, self.identity) + self.offsets, self.source_rotation,
+                             self.source_translation)
         self.source_xy = fit.camera.project(source) * self.scale
         self.normals = vertex_normals(model.vertices.astype(np.float64), model.triangles)  # neutral; enough for shading
-        self.part_of_triangle = self._triangle_parts()
+        self.part_of_triangle = interior_part_per_triangle(model)
+        self.lids = LidSkin(model, photo.landmarks, fit.expression, self.scale)
+        self.source_image = photo.image  # what the warp samples; an art style may swap in a painted photo
+        self.mouth = MouthInterior(model, photo.image, photo.landmarks, photo.crop_box[2], self.source_xy / self.scale,
+                                   source[:, 2], self.normals)
+        if self.mouth.source_box is None:
+            self.source_xy = self._lips_off_the_slit(self.source_xy, np.ptp(photo.landmarks[[48, 54], 0]) * self.scale)
+        if self.mouth.fallback:
+            warnings.warn(f"the photo's own teeth are not used ({self.mouth.fallback}); the mouth interior is synthetic",
+                          stacklevel=2)
         self.neck = self._neck_weight() if config.neck_anchor else None
         ys, xs = np.mgrid[0 : self.map_size, 0 : self.map_size]
         self.grid = np.stack([xs, ys], -1).astype(np.float64)
@@ -79,15 +90,16 @@ class CpuRenderer(StyleARenderer):
     def _place(vertices: np.ndarray, rotation: np.ndarray, translation: np.ndarray) -> np.ndarray:
         return vertices @ rotation.T + translation
 
-    def _triangle_parts(self) -> np.ndarray:
-        """Per triangle: 0 = sampled from the photo, k > 0 = painted part k (PAINTED_PARTS order)."""
-        parts = np.zeros(len(self.model.triangles), np.int64)
-        for k, name in enumerate(PAINTED_PARTS, start=1):
-            if name in self.model.regions:
-                inside = np.zeros(self.model.num_vertices, bool)
-                inside[self.model.regions[name]] = True
-                parts[inside[self.model.triangles].all(1)] = k
-        return parts
+    def _lips_off_the_slit(self, source_xy: np.ndarray, mouth_width: float) -> np.ndarray:
+        """Where the photo's lips are closed, the lips' inner edges sample the lip a little
+        away from the dark line where they meet, so opening the jaw stretches the lips'
+        colour band instead of smearing that line along the opening."""
+        shifted = source_xy.copy()
+        for name, sign in (("mouth_upper_edge", -1.0), ("mouth_lower_edge", 1.0)):
+            ids = self.model.regions[name]
+            taper = np.sin(np.linspace(0.0, np.pi, len(ids)))  # nothing moves at the corners
+            shifted[ids, 1] += sign * 0.025 * mouth_width * taper
+        return shifted
 
     def _neck_weight(self) -> np.ndarray:
         v = self.model.vertices
@@ -105,7 +117,7 @@ class CpuRenderer(StyleARenderer):
         pose = np.asarray(pose, np.float64)
         rotation = rotation_matrix(pose[:3]) @ self.source_rotation
         translation = self.source_translation + pose[3:]
-        shape = self.model.geometry(expression, self.identity)
+        shape = self._shape(expression)
         target = self._place(shape, rotation, translation)
         if self.neck is not None:
             anchored = self._place(shape, self.source_rotation, self.source_translation)
@@ -114,15 +126,41 @@ class CpuRenderer(StyleARenderer):
         target_xy = camera.project(target) * self.scale
         raster = rasterize(target_xy, target[:, 2], self.model.triangles, self.map_size, self.map_size)
         parts = np.where(raster.covered, self.part_of_triangle[np.maximum(raster.triangle, 0)], -1)
-        motion = self._backward_motion(raster, parts == 0, rotation)
+        motion = self._backward_motion(raster, parts == 0, rotation, self.lids.sources(self.source_xy, expression))
         # Upsample the motion, not the coordinates: resizing a coordinate grid shifts it half a pixel.
         full = cv2.resize(motion.astype(np.float32), (self.size, self.size), interpolation=cv2.INTER_LINEAR)
         full = full / self.scale + self.full_grid
-        frame = cv2.remap(self.photo.image, full[..., 0], full[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        frame = self._paint_parts(frame, raster, parts, rotation)
+        frame = cv2.remap(self.source_image, full[..., 0], full[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        synthesized = np.zeros((self.size, self.size), np.float32)
+        interior = self.mouth.draw(self.source_image, target_xy / self.scale, target[:, 2], rotation)
+        if interior is not None:
+            frame = self._composite(frame, interior, synthesized)
+        return self._finish(frame, synthesized)
+
+    def _shape(self, expression: np.ndarray) -> np.ndarray:
+        """The rig's vertices (V, 3) for ``expression`` with the photo's identity."""
+        expression = np.asarray(expression, np.float32)
+        if expression.shape != (self.model.num_expressions,):
+            raise ValueError(f"expected {self.model.num_expressions} expression values, got {expression.shape[-1]}")
+        return self.identity_shape + (expression @ self.expression_matrix).reshape(-1, 3)
+
+    def _finish(self, frame: np.ndarray, synthesized: np.ndarray) -> np.ndarray:
+        """The last step of every frame: the art style. ``synthesized`` (size, size) float32 is
+        how much of each pixel was drawn rather than sampled from ``source_image``."""
         return frame if self.stylizer is None else self.stylizer(frame)
 
-    def _backward_motion(self, raster, sampled: np.ndarray, rotation: np.ndarray) -> np.ndarray:
+    @staticmethod
+    def _composite(frame: np.ndarray, interior, synthesized: np.ndarray) -> np.ndarray:
+        """Lay the mouth interior over the warped frame; the lips' inner edge gets a soft shadow."""
+        h, w = interior.alpha.shape
+        box = np.s_[interior.y0 : interior.y0 + h, interior.x0 : interior.x0 + w]
+        alpha = interior.alpha[..., None]
+        under = frame[box].astype(np.float32) * (1.0 - 0.3 * interior.ring[..., None])
+        frame[box] = np.clip(under * (1 - alpha) + interior.colour * alpha + 0.5, 0, 255).astype(np.uint8)
+        synthesized[box] = interior.synthetic
+        return frame
+
+    def _backward_motion(self, raster, sampled: np.ndarray, rotation: np.ndarray, source_xy: np.ndarray) -> np.ndarray:
         """How far each map pixel takes its colour from, in map pixels ``(m, m, 2)``.
 
         The mesh's own motion is trusted where the surface faces the camera; toward its
@@ -131,15 +169,33 @@ class CpuRenderer(StyleARenderer):
         """
         # How squarely the surface faces the camera: 0 at the silhouette, 1 head-on.
         facing = np.clip((self.normals @ rotation[2]) / 0.4, 0.0, 1.0)
-        interpolated = raster.interpolate(np.column_stack([self.source_xy, facing]), self.model.triangles)
+        interpolated = raster.interpolate(np.column_stack([source_xy, facing]), self.model.triangles)
         facing = np.where(sampled, interpolated[..., 2], 0.0)
         motion = np.where(raster.covered[..., None], interpolated[..., :2] - self.grid, 0.0)
+        opening = raster.covered & ~sampled
+        motion = self._lips_into_the_opening(motion, sampled, opening)
         spread = self._wide_blur(np.dstack([motion * facing[..., None], facing]).astype(np.float32))
         smooth = spread[..., :2] / np.maximum(spread[..., 2:], 1e-6)
         smooth *= np.clip(spread[..., 2:] / 0.25, 0.0, 1.0)  # far from the head the motion dies out
         inner = cv2.GaussianBlur(raster.covered.astype(np.float32), (0, 0), 2.0)
-        trust = (facing * np.clip(2.0 * inner - 1.0, 0.0, 1.0))[..., None]  # 0 at the mesh's outline
+        trust = (np.where(opening, 1.0, facing) * np.clip(2.0 * inner - 1.0, 0.0, 1.0))[..., None]  # 0 at the outline
         return trust * motion + (1.0 - trust) * smooth
+
+    @staticmethod
+    def _lips_into_the_opening(motion: np.ndarray, sampled: np.ndarray, opening: np.ndarray) -> np.ndarray:
+        """Inside the mouth's opening (drawn over later) the map carries the lips' motion on,
+        so the upsampled map has the lips' own motion right up to their edge and does not pull
+        other skin into the lips."""
+        if not opening.any():
+            return motion
+        ys, xs = np.nonzero(opening)
+        box = np.s_[max(ys.min() - 8, 0) : ys.max() + 9, max(xs.min() - 8, 0) : xs.max() + 9]
+        weight = sampled[box].astype(np.float32)
+        spread = cv2.GaussianBlur(np.dstack([motion[box] * weight[..., None], weight]).astype(np.float32), (0, 0), 2.0)
+        filled = spread[..., :2] / np.maximum(spread[..., 2:], 1e-6)
+        motion = motion.copy()
+        motion[box] = np.where(opening[box][..., None] & (spread[..., 2:] > 1e-3), filled, motion[box])
+        return motion
 
     def _wide_blur(self, image: np.ndarray) -> np.ndarray:
         """Gaussian blur of width ``blur_sigma``, done at a quarter resolution: the result is
@@ -148,31 +204,3 @@ class CpuRenderer(StyleARenderer):
         reduced = cv2.resize(image, (small, small), interpolation=cv2.INTER_AREA)
         reduced = cv2.GaussianBlur(reduced, (0, 0), self.blur_sigma * small / self.map_size)
         return cv2.resize(reduced, (self.map_size, self.map_size), interpolation=cv2.INTER_LINEAR).astype(np.float64)
-
-    def _paint_parts(self, frame: np.ndarray, raster, parts: np.ndarray, rotation: np.ndarray) -> np.ndarray:
-        painted = parts > 0
-        if not painted.any():
-            return frame
-        ys, xs = np.nonzero(painted)
-        corners = self.model.triangles[raster.triangle[ys, xs]]
-        normals = np.einsum("nk,nkc->nc", raster.bary[ys, xs], self.normals[corners]) @ rotation.T
-        light = np.clip(0.6 + 0.4 * normals[:, 2] / np.maximum(np.linalg.norm(normals, axis=1), 1e-9), 0.5, 1.0)
-        depth = raster.depth[ys, xs]
-        recess = np.clip(1.0 + (depth - depth.max()) / 0.03, 0.35, 1.0)  # darker deeper in the mouth
-        colours = np.array(list(PAINTED_PARTS.values()), np.float32)[parts[ys, xs] - 1]
-        y0, y1, x0, x1 = ys.min(), ys.max() + 2, xs.min(), xs.max() + 2  # one pixel of margin for the resize
-        layer = np.zeros((y1 - y0, x1 - x0, 4), np.float32)
-        layer[ys - y0, xs - x0, :3] = colours * (light * recess)[:, None]
-        layer[ys - y0, xs - x0, 3] = 1.0
-        # The same box in output pixels; resizing maps map-pixel centres onto output centres.
-        f = 1.0 / self.scale
-        Y0, X0 = int(round(y0 * f)), int(round(x0 * f))
-        layer = cv2.resize(layer, (int(round((x1 - x0) * f)), int(round((y1 - y0) * f))), interpolation=cv2.INTER_LINEAR)
-        Y1, X1 = min(self.size, Y0 + layer.shape[0]), min(self.size, X0 + layer.shape[1])
-        layer = layer[: Y1 - Y0, : X1 - X0]
-        alpha = layer[..., 3:]
-        colour = layer[..., :3] / np.maximum(alpha, 1e-6)  # un-premultiply the resized edge
-        box = frame[Y0:Y1, X0:X1].astype(np.float32)
-        frame = frame.copy()
-        frame[Y0:Y1, X0:X1] = np.clip(box * (1 - alpha) + colour * alpha, 0, 255).astype(np.uint8)
-        return frame
