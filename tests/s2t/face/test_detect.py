@@ -100,12 +100,20 @@ def test_detection_on_a_downscaled_copy_maps_back(astronaut, astronaut_landmarks
     assert np.abs(lm.points - astronaut_landmarks.points).max() < 8.0
 
 
-def test_huge_files_are_decoded_downscaled(tmp_path, astronaut, monkeypatch):
-    path = tmp_path / "big.png"
-    Image.fromarray(astronaut).save(path)
+def test_huge_jpegs_are_decoded_downscaled(tmp_path, astronaut, monkeypatch):
+    path = tmp_path / "big.jpg"
+    Image.fromarray(astronaut).save(path, quality=95)
     monkeypatch.setattr(detect, "MAX_PIXELS", 100_000)
     rgb = load_image(path)
     assert rgb.shape[0] * rgb.shape[1] <= 100_000 and rgb.shape[0] == rgb.shape[1]
+
+
+def test_huge_pictures_of_other_formats_are_refused_before_decoding(tmp_path, astronaut, monkeypatch):
+    path = tmp_path / "big.png"  # PNG cannot be decoded at a reduced size: a bomb would cost its full size
+    Image.fromarray(astronaut).save(path)
+    monkeypatch.setattr(detect, "MAX_PIXELS", 100_000)
+    with pytest.raises(FaceImageError, match="is 512x512 pixels; only JPEG photos over 0.1 megapixels"):
+        load_image(path)
 
 
 @pytest.mark.parametrize(
