@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -168,15 +167,6 @@ def style_e_model(checkpoint: str, device: str):
 def _user_file_error(exc: FaceImageError | MediaError, path: Path, what: str) -> JobError:
     """The error for a file the user sent, naming it as they know it, not by the server's path."""
     return JobError(BAD_INPUT, str(exc).replace(repr(str(path)), what).replace(str(path), what))
-
-
-def _audio_error(exc: MediaError, path: Path) -> JobError:
-    """A decoding error in the user's words: FFmpeg's reason without its error number or the server's path."""
-    reason = re.search(r"\[Errno -?\d+\] (.+?)(?:: '[^']*')?$", str(exc))
-    if reason is None:
-        error = _user_file_error(exc, path, "the audio")
-        return JobError(error.code, error.message.replace("audio the audio", "the audio"))
-    return JobError(BAD_INPUT, f"cannot decode the audio: {reason.group(1)}")
 
 
 def progress(stage: str, done: int = 0, total: int = 0) -> Message:
@@ -382,7 +372,7 @@ def run_coefficients(job: CoefficientsInput, ctx: JobContext, checkpoint: str = 
     try:
         audio = load_audio(ctx.inputs["audio"])
     except MediaError as exc:
-        raise _audio_error(exc, ctx.inputs["audio"]) from None
+        raise _user_file_error(exc, ctx.inputs["audio"], "the audio") from None
     if job.track is not None:
         try:
             job.track.check_duration(len(audio) / 16000)  # load_audio gives 16 kHz

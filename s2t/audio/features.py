@@ -20,7 +20,7 @@ import av
 import numpy as np
 from scipy.signal import lfilter
 
-from s2t.video import MediaError
+from s2t.video import MediaError, ffmpeg_reason
 
 SAMPLE_RATE = 16000
 FPS = 25.0
@@ -55,7 +55,7 @@ def load_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
                 chunks += [f.to_ndarray().mean(0) for f in resampler.resample(frame)]
             chunks += [f.to_ndarray().mean(0) for f in resampler.resample(None)]
     except av.error.FFmpegError as exc:
-        raise MediaError(f"cannot read audio {str(path)!r}: {exc}") from None
+        raise MediaError(f"cannot decode {str(path)!r}: {ffmpeg_reason(exc)} (is it a sound file?)") from None
     audio = np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
     if len(audio) == 0:
         raise MediaError(f"audio {str(path)!r} is empty (0 samples)")

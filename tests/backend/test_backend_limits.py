@@ -162,13 +162,16 @@ def test_the_command_takes_the_job_limits(tmp_path):
     assert config_from_args(_serve_parser().parse_args([])).job_limits == JobLimits(1800.0, 45000, 20 << 30)
 
 
-def test_a_decoding_error_reads_plainly():
-    from backend.jobs import _audio_error
+def test_a_decoding_error_reads_plainly(tmp_path):
+    from backend.jobs import _user_file_error
+    from s2t.audio import load_audio
     from s2t.video import MediaError
 
-    path = Path("/jobs/0a/inputs/audio.wav")
-    raw = MediaError(f"cannot read audio '{path}': [Errno 1094995529] Invalid data found when processing input: "
-                     f"'{path}'")
-    assert _audio_error(raw, path).message == "cannot decode the audio: Invalid data found when processing input"
-    assert _audio_error(MediaError(f"audio '{path}' is empty (0 samples)"), path).message == \
-        "the audio is empty (0 samples)"
+    path = tmp_path / "inputs" / "audio.wav"
+    path.parent.mkdir()
+    path.write_bytes(np.random.default_rng(0).bytes(4000))  # not a sound file
+    with pytest.raises(MediaError) as info:
+        load_audio(path)
+    assert "Errno" not in str(info.value)
+    assert _user_file_error(info.value, path, "the audio").message == \
+        "cannot decode the audio: Invalid data found when processing input (is it a sound file?)"
