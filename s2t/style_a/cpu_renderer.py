@@ -54,6 +54,8 @@ class CpuRenderer(StyleARenderer):
         self.model, self.photo, self.stylizer, self.config = model, photo, stylizer, config
         if hasattr(stylizer, "prepare"):
             stylizer.prepare(photo.image)  # fix the colour mapping on the still photo, not on a moving frame
+        # what the warp moves: the photo, or (painterly art styles) the photo painted once
+        self.source_image = stylizer.source_image(photo.image) if hasattr(stylizer, "source_image") else photo.image
         self.model_id = model.model_id
         fit = photo.fit
         self.size = photo.size
@@ -118,9 +120,18 @@ class CpuRenderer(StyleARenderer):
         # Upsample the motion, not the coordinates: resizing a coordinate grid shifts it half a pixel.
         full = cv2.resize(motion.astype(np.float32), (self.size, self.size), interpolation=cv2.INTER_LINEAR)
         full = full / self.scale + self.full_grid
-        frame = cv2.remap(self.photo.image, full[..., 0], full[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        frame = self._paint_parts(frame, raster, parts, rotation)
-        return frame if self.stylizer is None else self.stylizer(frame)
+        frame = cv2.remap(self.source_image, full[..., 0], full[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        frame, synthesized = self._paint_parts(frame, raster, parts, rotation)
+        return self._finish(frame, synthesized)
+
+    def _finish(self, frame: np.ndarray, synthesized: np.ndarray) -> np.ndarray:
+        """The art style's last step; ``synthesized`` (float32 (size, size) alpha) marks the
+        pixels not sampled from the source image."""
+        if self.stylizer is None:
+            return frame
+        if hasattr(self.stylizer, "finish"):
+            return self.stylizer.finish(frame, synthesized)
+        return self.stylizer(frame)
 
     def _backward_motion(self, raster, sampled: np.ndarray, rotation: np.ndarray) -> np.ndarray:
         """How far each map pixel takes its colour from, in map pixels ``(m, m, 2)``.
@@ -149,10 +160,12 @@ class CpuRenderer(StyleARenderer):
         reduced = cv2.GaussianBlur(reduced, (0, 0), self.blur_sigma * small / self.map_size)
         return cv2.resize(reduced, (self.map_size, self.map_size), interpolation=cv2.INTER_LINEAR).astype(np.float64)
 
-    def _paint_parts(self, frame: np.ndarray, raster, parts: np.ndarray, rotation: np.ndarray) -> np.ndarray:
+    def _paint_parts(self, frame: np.ndarray, raster, parts: np.ndarray,
+                     rotation: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        synthesized = np.zeros((self.size, self.size), np.float32)
         painted = parts > 0
         if not painted.any():
-            return frame
+            return frame, synthesized
         ys, xs = np.nonzero(painted)
         corners = self.model.triangles[raster.triangle[ys, xs]]
         normals = np.einsum("nk,nkc->nc", raster.bary[ys, xs], self.normals[corners]) @ rotation.T
@@ -175,4 +188,5 @@ class CpuRenderer(StyleARenderer):
         box = frame[Y0:Y1, X0:X1].astype(np.float32)
         frame = frame.copy()
         frame[Y0:Y1, X0:X1] = np.clip(box * (1 - alpha) + colour * alpha, 0, 255).astype(np.uint8)
-        return frame
+        synthesized[Y0:Y1, X0:X1] = alpha[..., 0]
+        return frame, synthesized
