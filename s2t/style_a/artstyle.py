@@ -160,7 +160,7 @@ class ArtStyle:
 
     @classmethod
     def from_file(cls, path: str | Path, name: str | None = None) -> ArtStyle:
-        """Analyse a picture file (any format Pillow reads)."""
+        """Analyse a picture file (any format Pillow reads; of an animation, the first frame)."""
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"art picture not found: {path}")
@@ -168,7 +168,7 @@ class ArtStyle:
             with Image.open(path) as image:
                 transparent = "A" in image.getbands() or "transparency" in image.info
                 picture = np.asarray(image.convert("RGBA" if transparent else "RGB"))
-        except (UnidentifiedImageError, OSError) as error:
+        except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as error:
             raise ValueError(f"cannot read art picture {path}: {error}") from error
         return cls.from_picture(picture, name or path.stem)
 

@@ -4,6 +4,7 @@ warped for every frame."""
 import cv2
 import numpy as np
 import pytest
+from PIL import Image
 from skimage import data
 
 from s2t.face.rig import build_rig
@@ -131,3 +132,34 @@ def test_painting_moves_the_texture_from_the_photo_toward_the_art(oil):
     photo_gap, painted_gap = (np.abs(texture_signature(x) - art) for x in (face, painted))
     assert (painted_gap < photo_gap).all(), (photo_gap, painted_gap)
     assert np.linalg.norm(painted_gap) < 0.8 * np.linalg.norm(photo_gap)
+
+
+def test_painting_presets_are_listed_with_their_pictures():
+    for name in ("swirls", "pointillist", "sketch"):
+        style = load_art_preset(name)
+        assert style.method == "painting" and style.picture.shape == (512, 512, 3)
+    assert load_art_preset("cartoon").method == "palette" and load_art_preset("oil").method == "palette"
+
+
+def test_method_is_chosen_from_the_picture_unless_given():
+    assert ArtStyle.from_picture(load_art_preset("swirls").picture).method == "painting"  # brushwork
+    assert ArtStyle.from_picture(load_art_preset("cartoon").picture).method == "palette"  # flat
+    assert ArtStyle.from_picture(data.coffee()).method == "palette"  # a photo
+    assert ArtStyle.from_picture(data.coffee(), method="painting").method == "painting"
+    with pytest.raises(ValueError, match="method must be one of palette, painting"):
+        ArtStyle.from_picture(data.coffee(), method="oil")
+
+
+def test_odd_art_pictures_are_converted_for_painting(tmp_path):
+    frames = [Image.fromarray(np.full((40, 60, 3), value, np.uint8)) for value in (30, 200)]
+    frames[0].save(tmp_path / "animated.gif", save_all=True, append_images=frames[1:], duration=100)
+    first = ArtStyle.from_file(tmp_path / "animated.gif")
+    assert first.picture.shape == (341, 512, 3) and abs(int(first.picture.mean()) - 30) <= 2  # the first frame
+    grey = ArtStyle.from_picture(cv2.cvtColor(load_art_preset("sketch").picture, cv2.COLOR_RGB2GRAY))
+    assert grey.picture.shape == (512, 512, 3)
+
+
+def test_a_style_without_its_picture_cannot_paint(face):
+    stored = ArtStyle(**{**vars(load_art_preset("swirls")), "picture": None})
+    with pytest.raises(ValueError, match="no picture to paint after"):
+        Stylizer(stored).source_image(face)
