@@ -351,24 +351,49 @@ class Stylizer:
 
         self._lut = ColourLUT(colour)
 
-    def source_image(self, photo: np.ndarray, *, show_progress: bool = True) -> np.ndarray:
-        """The picture a warping renderer should move instead of the identity ``photo``: with
-        method ``"painting"`` the photo painted after the art picture (once; then from the
-        user cache) and blended with the photo by the strength, otherwise ``photo`` itself.
+    def source_image(self, photo: np.ndarray, landmarks: np.ndarray | None = None, *,
+                     show_progress: bool = True) -> np.ndarray:
+        """The picture a warping renderer should move instead of the identity ``photo``.
+
+        With ``landmarks`` (the photo's 68 points) and a face in the art picture, the photo's
+        skin, lips, eyes, hair and background first take the colours of the art face's same
+        parts (:mod:`s2t.style_a.painterly.parts`); the colour table is then refitted to that
+        photo. With method ``"painting"`` the photo is then painted after the art picture
+        (once; later from the user cache) and blended with the photo by the strength.
         Frames of a painted source need only :meth:`finish`."""
         photo = _check_frame(photo)
-        if self.style.method != "painting" or self.strength == 0.0:
+        if self.strength == 0.0:
             return photo
+        art_face = self.art_face() if landmarks is not None else None
+        source = photo
+        if art_face is not None:
+            from s2t.style_a.painterly.parts import recolour_parts
+
+            source = recolour_parts(photo, landmarks, self.style.picture, art_face)
+            self.prepare(source)
+        if self.style.method != "painting":
+            return source
         if self.style.picture is None:
             raise ValueError(f"art style {self.style.name!r} has no picture to paint after; analyse the picture "
                              "with ArtStyle.from_picture or load it as a preset")
         from s2t.style_a.painterly.cache import painted_photo
         from s2t.style_a.painterly.look import PaintedLook
 
-        painted = painted_photo(photo, self.style.picture, *(() if self.painting is None else (self.painting,)),
+        painted = painted_photo(source, self.style.picture, *(() if self.painting is None else (self.painting,)),
                                 show_progress=show_progress)
         self._look = PaintedLook(photo, painted, self.strength)
         return self._look.image
+
+    def art_face(self) -> np.ndarray | None:
+        """The 68 landmarks of the face in the art picture (dlib), or None when it shows none."""
+        if "art_face" not in self._cache:
+            from s2t.face.detect import FaceImageError, detect_landmarks
+
+            try:
+                self._cache["art_face"] = None if self.style.picture is None else detect_landmarks(self.style.picture).points
+            except FaceImageError:
+                self._cache["art_face"] = None
+        return self._cache["art_face"]
 
     def finish(self, frame: np.ndarray, synthesized: np.ndarray) -> np.ndarray:
         """The last step of a warping renderer. ``synthesized`` ((H, W) float in [0, 1]) marks the

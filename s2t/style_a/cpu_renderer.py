@@ -55,7 +55,8 @@ class CpuRenderer(StyleARenderer):
         if hasattr(stylizer, "prepare"):
             stylizer.prepare(photo.image)  # fix the colour mapping on the still photo, not on a moving frame
         # what the warp moves: the photo, or (painterly art styles) the photo painted once
-        self.source_image = stylizer.source_image(photo.image) if hasattr(stylizer, "source_image") else photo.image
+        self.source_image = (stylizer.source_image(photo.image, photo.landmarks) if hasattr(stylizer, "source_image")
+                             else photo.image)
         self.model_id = model.model_id
         fit = photo.fit
         self.size = photo.size
