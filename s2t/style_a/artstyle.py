@@ -286,13 +286,17 @@ class Stylizer:
     result. The colour mapping is fitted to a reference frame: call :meth:`prepare` with the
     identity photo, or the first frame stylized is used (then kept for every later frame;
     :attr:`prepared` tells which). ``painting`` sets how :meth:`source_image` paints the photo
-    for art styles of method ``"painting"``.
+    for art styles of method ``"painting"``. ``face_shape`` (times ``strength``) is how far a
+    face in the art picture reshapes the photo's face (:meth:`shape_identity`).
     """
 
     def __init__(self, style: ArtStyle, strength: float = 1.0, *, line_work: bool | None = None,
-                 texture: bool = True, painting: PaintConfig | None = None) -> None:
+                 texture: bool = True, painting: PaintConfig | None = None, face_shape: float = 1.0) -> None:
         if not 0.0 <= strength <= 1.0:
             raise ValueError(f"strength must be in [0, 1], got {strength}")
+        if not 0.0 <= face_shape <= 1.0:
+            raise ValueError(f"face_shape must be in [0, 1], got {face_shape}")
+        self.face_shape = float(face_shape)
         self.style, self.strength, self.texture = style, float(strength), texture
         self.painting = painting  # how to paint the photo (method "painting"); None: the defaults
         # How the measurements become a look (thresholds set on the presets and on photos):
@@ -383,6 +387,19 @@ class Stylizer:
                                 show_progress=show_progress)
         self._look = PaintedLook(photo, painted, self.strength)
         return self._look.image
+
+    def shape_identity(self, model, identity: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+        """The identity coefficients a renderer should drive ``model`` with: the photo's
+        ``identity`` moved so that the face takes ``face_shape * strength`` of the art face's
+        proportions relative to the photo's ``landmarks`` (68 points); unchanged when the
+        art picture shows no face."""
+        art_face = self.art_face()
+        amount = self.face_shape * self.strength
+        if art_face is None or amount == 0.0 or model.num_identity == 0:
+            return identity
+        from s2t.style_a.painterly.shape import shape_identity
+
+        return shape_identity(model, identity, landmarks, art_face, amount)
 
     def art_face(self) -> np.ndarray | None:
         """The 68 landmarks of the face in the art picture (dlib), or None when it shows none."""

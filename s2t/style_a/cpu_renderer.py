@@ -67,6 +67,8 @@ class CpuRenderer(StyleARenderer):
         self.source_translation = fit.pose[3:]
         source = self._place(model.geometry(fit.expression, self.identity), self.source_rotation, self.source_translation)
         self.source_xy = fit.camera.project(source) * self.scale
+        if hasattr(stylizer, "shape_identity"):  # frames take the art face's proportions, if it has a face
+            self.identity = stylizer.shape_identity(model, fit.identity, photo.landmarks)
         self.normals = vertex_normals(model.vertices.astype(np.float64), model.triangles)  # neutral; enough for shading
         self.part_of_triangle = self._triangle_parts()
         self.neck = self._neck_weight() if config.neck_anchor else None
