@@ -383,8 +383,13 @@ class Stylizer:
         from s2t.style_a.painterly.cache import painted_photo
         from s2t.style_a.painterly.look import PaintedLook
 
+        if self._lut is None:
+            self.prepare(source)
+        # start from the palette method's frame: the art's colours and tones are there from the
+        # first iteration, and the optimisation spends itself on the strokes
+        start = np.round(np.clip(self._render(source), 0, 1) * 255).astype(np.uint8)
         painted = painted_photo(source, self.style.picture, *(() if self.painting is None else (self.painting,)),
-                                show_progress=show_progress)
+                                start=start, show_progress=show_progress)
         self._look = PaintedLook(photo, painted, self.strength)
         return self._look.image
 

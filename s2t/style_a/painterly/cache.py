@@ -29,9 +29,9 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "s2t" / "painted"
 
 
-def painting_key(photo: np.ndarray, art: np.ndarray, config: PaintConfig) -> str:
+def painting_key(photo: np.ndarray, art: np.ndarray, config: PaintConfig, start: np.ndarray | None = None) -> str:
     digest = hashlib.sha256(f"v{CACHE_VERSION} {sorted(asdict(config).items())}".encode())
-    for image in (photo, art):
+    for image in (photo, art) if start is None else (photo, art, start):
         digest.update(str(image.shape).encode())
         digest.update(np.ascontiguousarray(image).tobytes())
     return digest.hexdigest()[:32]
@@ -44,7 +44,7 @@ def painted_photo(photo: np.ndarray, art: np.ndarray, config: PaintConfig = Pain
     cache when it was painted before. ``start`` must be a function of ``photo`` and ``art``
     only (it is not part of the key). ``show_progress`` draws a progress bar with an ETA on
     stderr (when it is a terminal); ``progress`` is called as the painting goes."""
-    path = cache_dir() / f"{painting_key(photo, art, config)}.png"
+    path = cache_dir() / f"{painting_key(photo, art, config, start)}.png"
     if path.is_file():
         try:
             with Image.open(path) as cached:
@@ -58,7 +58,7 @@ def painted_photo(photo: np.ndarray, art: np.ndarray, config: PaintConfig = Pain
     network = load_efficientnet_lite0()
     from tqdm import tqdm
 
-    with tqdm(total=config.total_iterations, desc=f"painting the photo ({photo.shape[0]} px, once)", unit="it",
+    with tqdm(total=None, desc=f"painting the photo ({photo.shape[0]} px, once)", unit="it",
               disable=None if show_progress else True, leave=False) as bar:
 
         def report(done: int, total: int) -> None:

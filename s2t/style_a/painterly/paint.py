@@ -38,16 +38,13 @@ class PaintConfig:
     style_weights: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0, 1.0)
     content_layers: tuple[int, ...] = (4,)
     content_weight: float = 1.0
-    smoothness: float = 0.0
+    smoothness: float = 20.0
     style_weight: float = 1.0
     art_scale: float = 1.0
     min_side: int = 96
     noise: float = 0.02
     seed: int = 0
 
-    @property
-    def total_iterations(self) -> int:
-        return sum(iterations for _, iterations in self.levels)
 
 
 def paint(network: EfficientNetLite0, content: np.ndarray, art: np.ndarray, config: PaintConfig = PaintConfig(),
@@ -60,9 +57,7 @@ def paint(network: EfficientNetLite0, content: np.ndarray, art: np.ndarray, conf
     size = content.shape[0]
     generator = torch.Generator().manual_seed(config.seed)
     image: torch.Tensor | None = None
-    levels = [(max(config.min_side, round(size * scale)), iterations) for scale, iterations in config.levels
-              if round(size * scale) >= config.min_side or scale >= 1.0]
-    levels = [(min(side, size), iterations) for side, iterations in levels]
+    levels = _levels(size, config)
     done, total = 0, sum(iterations for _, iterations in levels)
     for side, iterations in levels:
         target = _tensor(_resize(content, side))
@@ -81,6 +76,20 @@ def paint(network: EfficientNetLite0, content: np.ndarray, art: np.ndarray, conf
         done += iterations
     assert image is not None
     return np.round(image[0].permute(1, 2, 0).numpy() * 255).astype(np.uint8)
+
+
+def _levels(size: int, config: PaintConfig) -> list[tuple[int, int]]:
+    """(side, iterations) per level; the iterations of levels below ``min_side`` px go to the
+    first level kept (small outputs paint at fewer scales, not with fewer iterations)."""
+    levels, carried = [], 0
+    for scale, iterations in config.levels:
+        side = min(size, round(size * scale))
+        if side < min(config.min_side, size) and scale < 1.0:
+            carried += iterations
+            continue
+        levels.append((side, iterations + carried))
+        carried = 0
+    return levels
 
 
 def gram(features: torch.Tensor) -> torch.Tensor:
