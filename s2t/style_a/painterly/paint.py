@@ -38,7 +38,7 @@ class PaintConfig:
     style_weights: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0, 1.0)
     content_layers: tuple[int, ...] = (4,)
     content_weight: float = 1.0
-    smoothness: float = 20.0
+    smoothness: float = 5.0
     style_weight: float = 1.0
     art_scale: float = 1.0
     min_side: int = 96
