@@ -15,7 +15,7 @@ EMOTION_PRESETS = (
     ("disgusted", "Disgusted", "He is disgusted, wrinkling his nose."),
     ("contempt", "Contempt", "She shows contempt with a one-sided smirk."),
 )
-ART_PRESETS = ("cel", "comic", "noir", "oil", "pastel", "watercolour")
+ART_PRESETS = ("cel", "comic", "noir", "oil", "pastel", "watercolour", "swirls", "pointillist", "sketch", "cartoon")
 
 
 def _apply_emotion_preset(self, context: bpy.types.Context) -> None:

@@ -24,9 +24,10 @@ tens to hundreds of times longer. Only core OpenCV is used (nothing from contrib
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -53,6 +54,7 @@ MIN_PICTURE_SIDE = 16
 FORMAT_VERSION = 1
 PRESET_DIR = Path(__file__).resolve().parents[2] / "presets" / "art"
 TEXTURE_TILE = 128
+METHODS = ("palette", "painting")
 TONE_TRANSFER = 0.65
 CHROMA_TRANSFER = 0.35
 """How far frames move toward the art's tone distribution and mean colour (1 = all the
@@ -72,6 +74,10 @@ class ArtStyle:
     ``texture``: a zero-mean, unit-variance, seamless grain tile synthesised from the
     picture's flat areas; its strength in L units is ``texture_dark`` in the picture's dark
     parts (L < 50) and ``texture_light`` in the light ones.
+    ``method``: ``"palette"`` restyles every frame with the classical operations below;
+    ``"painting"`` paints the identity photo once after ``picture`` (Gram-matrix style transfer,
+    :mod:`s2t.style_a.painterly`) and the renderer warps that painting. ``picture`` is the
+    analysed picture (RGB, 512 px on the longer side); it is not saved with the analysis.
     """
 
     name: str
@@ -89,6 +95,8 @@ class ArtStyle:
     texture: np.ndarray
     texture_dark: float
     texture_light: float
+    method: str = "palette"
+    picture: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         for value in vars(self).values():  # presets are cached and shared: keep them unchanged
@@ -96,10 +104,15 @@ class ArtStyle:
                 value.flags.writeable = False
 
     @classmethod
-    def from_picture(cls, picture: np.ndarray, name: str = "custom", *, colours: int = 10) -> ArtStyle:
+    def from_picture(cls, picture: np.ndarray, name: str = "custom", *, colours: int = 10,
+                     method: str | None = None) -> ArtStyle:
         """Analyse an RGB picture (uint8; grey, RGBA and (H, W, 1) are accepted too: grey is
         repeated, alpha is composited on white). Pictures smaller than 16 px on a side raise
-        ValueError; others are resized to 512 px on the longer side first."""
+        ValueError; others are resized to 512 px on the longer side first. ``method`` None
+        chooses ``"painting"`` for brushwork (busy, crisp, grainy pictures: paintings) and
+        ``"palette"`` for the rest (cartoons, flat art, photos)."""
+        if method not in (None, *METHODS):
+            raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
         rgb = _resize_long_side(_as_rgb(picture), ANALYSIS_SIDE)
         lab = rgb_to_lab(rgb)
         lightness = lab[..., 0]
@@ -121,6 +134,10 @@ class ArtStyle:
         else:  # no line work: should lines be asked for, the darkest colour, darkened
             ink, width = palette[0] * [min(1.0, 20.0 / max(palette[0, 0], 1e-3)), 1.0, 1.0], 0.0
         texture, dark, light = _texture(lightness)
+        flatness = float((broad_gradient < 0.35).mean())
+        sharpness = float(np.percentile(gradient, 99))
+        if method is None:
+            method = "painting" if _brushwork(flatness, sharpness, max(dark, light)) else "palette"
         return cls(
             name=name,
             palette=palette,
@@ -128,8 +145,8 @@ class ArtStyle:
             lab_mean=lab.reshape(-1, 3).mean(0),
             ab_cov=np.cov(samples[:, 1:].T).astype(np.float32),
             tone_quantiles=luminance_quantiles(lightness),
-            flatness=float((broad_gradient < 0.35).mean()),
-            edge_sharpness=float(np.percentile(gradient, 99)),
+            flatness=flatness,
+            edge_sharpness=sharpness,
             palette_fit=float((nearest < 10).mean()),
             line_density=float(lines.mean()),
             line_width=width,
@@ -137,11 +154,13 @@ class ArtStyle:
             texture=texture,
             texture_dark=dark,
             texture_light=light,
+            method=method,
+            picture=rgb,
         )
 
     @classmethod
     def from_file(cls, path: str | Path, name: str | None = None) -> ArtStyle:
-        """Analyse a picture file (any format Pillow reads)."""
+        """Analyse a picture file (any format Pillow reads; of an animation, the first frame)."""
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"art picture not found: {path}")
@@ -149,13 +168,14 @@ class ArtStyle:
             with Image.open(path) as image:
                 transparent = "A" in image.getbands() or "transparency" in image.info
                 picture = np.asarray(image.convert("RGBA" if transparent else "RGB"))
-        except (UnidentifiedImageError, OSError) as error:
+        except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as error:
             raise ValueError(f"cannot read art picture {path}: {error}") from error
         return cls.from_picture(picture, name or path.stem)
 
     def save(self, path: str | Path) -> None:
         """Write a ``.npz`` (arrays plus a JSON header; no pickle)."""
         values = asdict(self)
+        del values["picture"]
         arrays = {k: v for k, v in values.items() if isinstance(v, np.ndarray)}
         arrays["texture"] = arrays["texture"].astype(np.float16)  # half the size, grain needs no more
         header = {k: v for k, v in values.items() if k not in arrays}
@@ -195,6 +215,13 @@ def _resize_long_side(rgb: np.ndarray, side: int) -> np.ndarray:
     scale = side / max(rgb.shape[:2])
     size = (max(1, round(rgb.shape[1] * scale)), max(1, round(rgb.shape[0] * scale)))
     return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+
+
+def _brushwork(flatness: float, edge_sharpness: float, grain: float) -> bool:
+    """Busy (few flat areas), crisp and grainy: painted strokes (set on the presets and on
+    scikit-image's photos, which all fall outside; the oil preset falls inside)."""
+    sharp = float(np.clip((edge_sharpness - 4.0) / 12.0, 0.0, 1.0))
+    return flatness < 0.45 and sharp > 0.3 and grain > 2.0
 
 
 def _gradient(image: np.ndarray) -> np.ndarray:
@@ -244,6 +271,9 @@ def _texture(lightness: np.ndarray) -> tuple[np.ndarray, float, float]:
     return texture, dark, light
 
 
+if TYPE_CHECKING:
+    from s2t.style_a.painterly.paint import PaintConfig
+
 # -------------------------------------------------------------------------------- stylizer
 
 
@@ -255,14 +285,20 @@ class Stylizer:
     them when the art picture has line work. ``texture`` lays the picture's grain over the
     result. The colour mapping is fitted to a reference frame: call :meth:`prepare` with the
     identity photo, or the first frame stylized is used (then kept for every later frame;
-    :attr:`prepared` tells which).
+    :attr:`prepared` tells which). ``painting`` sets how :meth:`source_image` paints the photo
+    for art styles of method ``"painting"``. ``face_shape`` (times ``strength``) is how far a
+    face in the art picture reshapes the photo's face (:meth:`shape_identity`).
     """
 
     def __init__(self, style: ArtStyle, strength: float = 1.0, *, line_work: bool | None = None,
-                 texture: bool = True) -> None:
+                 texture: bool = True, painting: PaintConfig | None = None, face_shape: float = 1.0) -> None:
         if not 0.0 <= strength <= 1.0:
             raise ValueError(f"strength must be in [0, 1], got {strength}")
+        if not 0.0 <= face_shape <= 1.0:
+            raise ValueError(f"face_shape must be in [0, 1], got {face_shape}")
+        self.face_shape = float(face_shape)
         self.style, self.strength, self.texture = style, float(strength), texture
+        self.painting = painting  # how to paint the photo (method "painting"); None: the defaults
         # How the measurements become a look (thresholds set on the presets and on photos):
         # lines when more than 2% of the art is thin dark strokes; edges from soft (pastel,
         # ~2 L/px) to crisp (cel, >16 L/px) set the blur and how hard the tone bands are;
@@ -270,7 +306,7 @@ class Stylizer:
         # is brushwork and gets the painterly filter; palette-limited art pulls colours more.
         self.line_work = style.line_density > 0.02 if line_work is None else line_work
         sharp = float(np.clip((style.edge_sharpness - 4.0) / 12.0, 0.0, 1.0))
-        self.painterly = style.flatness < 0.45 and sharp > 0.3 and max(style.texture_dark, style.texture_light) > 2.0
+        self.painterly = _brushwork(style.flatness, style.edge_sharpness, max(style.texture_dark, style.texture_light))
         self.smoothing = float(np.clip(style.flatness * 1.2, 0.2, 1.0))
         self.soften = 1.0 - sharp  # px of blur
         self.band_amount = 0.4 + 0.5 * self.smoothing
@@ -279,6 +315,7 @@ class Stylizer:
         self.palette_pull = 0.35 + 0.4 * style.palette_fit
         self._lut: ColourLUT | None = None
         self._cache: dict[tuple, np.ndarray] = {}
+        self._look = None  # the PaintedLook once the photo is painted (method "painting")
 
     @property
     def prepared(self) -> bool:
@@ -317,6 +354,76 @@ class Stylizer:
             return lab_to_rgb(lab)
 
         self._lut = ColourLUT(colour)
+
+    def source_image(self, photo: np.ndarray, landmarks: np.ndarray | None = None, *,
+                     show_progress: bool = True) -> np.ndarray:
+        """The picture a warping renderer should move instead of the identity ``photo``.
+
+        With ``landmarks`` (the photo's 68 points) and a face in the art picture, the photo's
+        skin, lips, eyes, hair and background first take the colours of the art face's same
+        parts (:mod:`s2t.style_a.painterly.parts`); the colour table is then refitted to that
+        photo. With method ``"painting"`` the photo is then painted after the art picture
+        (once; later from the user cache) and blended with the photo by the strength.
+        Frames of a painted source need only :meth:`finish`."""
+        photo = _check_frame(photo)
+        if self.strength == 0.0:
+            return photo
+        art_face = self.art_face() if landmarks is not None else None
+        source = photo
+        if art_face is not None:
+            from s2t.style_a.painterly.parts import recolour_parts
+
+            source = recolour_parts(photo, landmarks, self.style.picture, art_face)
+            self.prepare(source)
+        if self.style.method != "painting":
+            return source
+        if self.style.picture is None:
+            raise ValueError(f"art style {self.style.name!r} has no picture to paint after; analyse the picture "
+                             "with ArtStyle.from_picture or load it as a preset")
+        from s2t.style_a.painterly.cache import painted_photo
+        from s2t.style_a.painterly.look import PaintedLook
+
+        if self._lut is None:
+            self.prepare(source)
+        # start from the palette method's frame: the art's colours and tones are there from the
+        # first iteration, and the optimisation spends itself on the strokes
+        start = np.round(np.clip(self._render(source), 0, 1) * 255).astype(np.uint8)
+        painted = painted_photo(source, self.style.picture, *(() if self.painting is None else (self.painting,)),
+                                start=start, show_progress=show_progress)
+        self._look = PaintedLook(photo, painted, self.strength)
+        return self._look.image
+
+    def shape_identity(self, model, identity: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+        """The identity coefficients a renderer should drive ``model`` with: the photo's
+        ``identity`` moved so that the face takes ``face_shape * strength`` of the art face's
+        proportions relative to the photo's ``landmarks`` (68 points); unchanged when the
+        art picture shows no face."""
+        art_face = self.art_face()
+        amount = self.face_shape * self.strength
+        if art_face is None or amount == 0.0 or model.num_identity == 0:
+            return identity
+        from s2t.style_a.painterly.shape import shape_identity
+
+        return shape_identity(model, identity, landmarks, art_face, amount)
+
+    def art_face(self) -> np.ndarray | None:
+        """The 68 landmarks of the face in the art picture (dlib), or None when it shows none."""
+        if "art_face" not in self._cache:
+            from s2t.face.detect import FaceImageError, detect_landmarks
+
+            try:
+                self._cache["art_face"] = None if self.style.picture is None else detect_landmarks(self.style.picture).points
+            except FaceImageError:
+                self._cache["art_face"] = None
+        return self._cache["art_face"]
+
+    def finish(self, frame: np.ndarray, synthesized: np.ndarray) -> np.ndarray:
+        """The last step of a warping renderer. ``synthesized`` ((H, W) float in [0, 1]) marks the
+        pixels not sampled from the source (mouth interior): after :meth:`source_image` painted
+        the photo only those are styled; otherwise the whole frame is (as :meth:`__call__`)."""
+        if self._look is None:
+            return self(frame)
+        return self._look.finish(_check_frame(frame), synthesized)
 
     def __call__(self, frame: np.ndarray) -> np.ndarray:
         """The stylized frame (RGB uint8, same shape). Raises ValueError for anything but an
@@ -472,9 +579,12 @@ def _load_preset(name: str) -> ArtStyle:
     analysed = folder / f"{name}.artstyle.npz"
     if analysed.is_file():
         try:
-            return ArtStyle.load(analysed)
+            style = ArtStyle.load(analysed)
         except ValueError:
             pass  # an older format: analyse the picture instead
+        else:  # the stored analysis has no picture; painting needs it
+            with Image.open(folder / f"{name}.png") as image:
+                return replace(style, picture=_resize_long_side(np.asarray(image.convert("RGB")), ANALYSIS_SIDE))
     return ArtStyle.from_file(folder / f"{name}.png", name)
 
 

@@ -50,26 +50,30 @@ class CpuRenderer(StyleARenderer):
         self.model, self.photo, self.stylizer, self.config = model, photo, stylizer, config
         if hasattr(stylizer, "prepare"):
             stylizer.prepare(photo.image)  # fix the colour mapping on the still photo, not on a moving frame
+        # what the warp moves: the photo, or (painterly art styles) the photo painted once
+        self.source_image = (stylizer.source_image(photo.image, photo.landmarks) if hasattr(stylizer, "source_image")
+                             else photo.image)
         self.model_id = model.model_id
         fit = photo.fit
         self.size = photo.size
         self.map_size = max(16, min(config.max_map_size, int(round(photo.size * config.map_scale))))
         self.scale = self.map_size / photo.size
-        self.identity = fit.identity
         self.source_rotation = rotation_matrix(fit.pose[:3])
         self.source_translation = fit.pose[3:]
         self.offsets = part_offsets(model)
+        source = self._place(model.geometry(fit.expression, fit.identity) + self.offsets, self.source_rotation,
+                             self.source_translation)
+        self.source_xy = fit.camera.project(source) * self.scale
+        # frames take the art face's proportions when the art style has a face; the photo is sampled as fitted
+        self.identity = (stylizer.shape_identity(model, fit.identity, photo.landmarks)
+                         if hasattr(stylizer, "shape_identity") else fit.identity)
         # The identity never changes: its shape is computed once, and each frame adds only the
         # expression, as one float32 matrix-vector product (a third of the per-frame cost before).
         self.identity_shape = model.geometry(None, self.identity) + self.offsets
         self.expression_matrix = np.asarray(model.expression_basis, np.float32).reshape(model.num_expressions, -1)
-        source = self._place(model.geometry(fit.expression, self.identity) + self.offsets, self.source_rotation,
-                             self.source_translation)
-        self.source_xy = fit.camera.project(source) * self.scale
         self.normals = vertex_normals(model.vertices.astype(np.float64), model.triangles)  # neutral; enough for shading
         self.part_of_triangle = interior_part_per_triangle(model)
         self.lids = LidSkin(model, photo.landmarks, fit.expression, self.scale)
-        self.source_image = photo.image  # what the warp samples; an art style may swap in a painted photo
         self.mouth = MouthInterior(model, photo.image, photo.landmarks, photo.crop_box[2], self.source_xy / self.scale,
                                    source[:, 2], self.normals)
         if self.mouth.source_box is None:
@@ -145,9 +149,13 @@ class CpuRenderer(StyleARenderer):
         return self.identity_shape + (expression @ self.expression_matrix).reshape(-1, 3)
 
     def _finish(self, frame: np.ndarray, synthesized: np.ndarray) -> np.ndarray:
-        """The last step of every frame: the art style. ``synthesized`` (size, size) float32 is
-        how much of each pixel was drawn rather than sampled from ``source_image``."""
-        return frame if self.stylizer is None else self.stylizer(frame)
+        """The art style's last step; ``synthesized`` (float32 (size, size) alpha) marks the
+        pixels not sampled from the source image."""
+        if self.stylizer is None:
+            return frame
+        if hasattr(self.stylizer, "finish"):
+            return self.stylizer.finish(frame, synthesized)
+        return self.stylizer(frame)
 
     @staticmethod
     def _composite(frame: np.ndarray, interior, synthesized: np.ndarray) -> np.ndarray:

@@ -165,7 +165,8 @@ def test_shipped_analyses_match_their_pictures(name):
     stored = ArtStyle.load(folder / f"{name}.artstyle.npz")
     fresh = ArtStyle.from_file(folder / f"{name}.png")
     assert stored.name == fresh.name == name
-    for field in dataclasses.fields(ArtStyle)[1:]:  # rerun presets/art/make_presets.py if this fails
+    numeric = [field for field in dataclasses.fields(ArtStyle)[1:] if field.name not in ("method", "picture")]
+    for field in numeric:  # rerun presets/art/make_presets.py if this fails
         np.testing.assert_allclose(getattr(stored, field.name), getattr(fresh, field.name), atol=0.01, err_msg=field.name)
 
 
