@@ -493,7 +493,10 @@ def run_render(job: RenderInput, ctx: JobContext, style_a: Path | None = None) -
         images = _neural_frames(neural, model, job, ctx)
     elif job.renderer == "cpu":
         yield progress("fitting the photo", 0, len(job.frames))
-        images = _cpu_frames(model, job, ctx)
+        photo, stylizer = _cpu_inputs(model, job, ctx)
+        if stylizer is not None and stylizer.style.method == "painting":
+            yield from _paint_once(stylizer, photo, ctx)
+        images = CpuRenderer(model, photo, stylizer).frames(job.sequence, job.frames.start, job.frames.stop)
     else:
         images = _rig_preview_frames(model, job)
     try:
@@ -503,8 +506,9 @@ def run_render(job: RenderInput, ctx: JobContext, style_a: Path | None = None) -
         raise JobError(BAD_INPUT, f"the coefficients cannot be rendered: {exc}") from None
 
 
-def _cpu_frames(model: FaceModel, job: RenderInput, ctx: JobContext) -> Iterator[np.ndarray]:
-    """Style-A's CPU renderer; the pose is head motion relative to the photo's (zero keeps its framing)."""
+def _cpu_inputs(model: FaceModel, job: RenderInput, ctx: JobContext) -> tuple[PreparedPhoto, Stylizer | None]:
+    """The fitted photo and the art style of Style-A's CPU renderer (the pose it draws is head
+    motion relative to the photo's: zero keeps its framing)."""
     photo_path, art_path = ctx.inputs["photo"], ctx.inputs.get("art")
     try:
         photo = prepared_photo(model, photo_path, job.size)
@@ -518,8 +522,41 @@ def _cpu_frames(model: FaceModel, job: RenderInput, ctx: JobContext) -> Iterator
             style = ArtStyle.from_picture(load_image(art_path))
         except FaceImageError as exc:
             raise _user_file_error(exc, art_path, "the art picture") from None
-    renderer = CpuRenderer(model, photo, Stylizer(style, job.art_strength) if style else None)
-    return renderer.frames(job.sequence, job.frames.start, job.frames.stop)
+    return photo, (Stylizer(style, job.art_strength) if style else None)
+
+
+class _PaintingCancelled(Exception):
+    """Raised inside a painting whose job was cancelled: it stops, and nothing is cached."""
+
+
+def _paint_once(stylizer: Stylizer, photo: PreparedPhoto, ctx: JobContext) -> Iterator[Message]:
+    """Paint the photo for a painterly art style (a minute or more the first time; afterwards the
+    user cache has it, and the renderer finds it there), with progress, stopping on cancel.
+
+    The painting runs on a thread of its own so that this generator can report it: a worker
+    checks its job's cancel flag after each message."""
+    state = {"done": 0, "total": 0, "error": None}
+
+    def report(done: int, total: int) -> None:
+        state.update(done=done, total=total)
+        if ctx.cancelled:
+            raise _PaintingCancelled
+
+    def paint() -> None:
+        try:
+            stylizer.source_image(photo.image, photo.landmarks, show_progress=False, progress=report)
+        except BaseException as exc:  # handed to the job's own thread below
+            state["error"] = exc
+
+    painter = threading.Thread(target=paint, name=f"s2t-painting-{ctx.job_id}", daemon=True)
+    painter.start()
+    while True:
+        painter.join(0.5)
+        yield progress("painting the photo (once per photo and art style)", state["done"], state["total"])
+        if not painter.is_alive():
+            break
+    if state["error"] is not None and not isinstance(state["error"], _PaintingCancelled):
+        raise state["error"]
 
 
 _NEURAL: dict[tuple[Path, str], object] = {}

@@ -356,15 +356,16 @@ class Stylizer:
         self._lut = ColourLUT(colour)
 
     def source_image(self, photo: np.ndarray, landmarks: np.ndarray | None = None, *,
-                     show_progress: bool = True) -> np.ndarray:
+                     show_progress: bool = True, progress=None) -> np.ndarray:
         """The picture a warping renderer should move instead of the identity ``photo``.
 
         With ``landmarks`` (the photo's 68 points) and a face in the art picture, the photo's
         skin, lips, eyes, hair and background first take the colours of the art face's same
         parts (:mod:`s2t.style_a.painterly.parts`); the colour table is then refitted to that
         photo. With method ``"painting"`` the photo is then painted after the art picture
-        (once; later from the user cache) and blended with the photo by the strength.
-        Frames of a painted source need only :meth:`finish`."""
+        (once; later from the user cache) and blended with the photo by the strength;
+        ``progress(done, total)`` is called as the painting goes (an exception it raises stops
+        the painting and caches nothing). Frames of a painted source need only :meth:`finish`."""
         photo = _check_frame(photo)
         if self.strength == 0.0:
             return photo
@@ -389,7 +390,7 @@ class Stylizer:
         # first iteration, and the optimisation spends itself on the strokes
         start = np.round(np.clip(self._render(source), 0, 1) * 255).astype(np.uint8)
         painted = painted_photo(source, self.style.picture, *(() if self.painting is None else (self.painting,)),
-                                start=start, show_progress=show_progress)
+                                start=start, show_progress=show_progress, progress=progress)
         self._look = PaintedLook(photo, painted, self.strength)
         return self._look.image
 
