@@ -1,21 +1,9 @@
 import numpy as np
 import pytest
-from skimage import data
 
-from s2t.face.rig import build_rig
 from s2t.style_a.cpu_renderer import CpuRenderer
-from s2t.style_a.photo import head_crop, prepare_photo
+from s2t.style_a.photo import head_crop
 from s2t.style_a.raster import rasterize
-
-
-@pytest.fixture(scope="module")
-def rig():
-    return build_rig()
-
-
-@pytest.fixture(scope="module")
-def photo(rig):
-    return prepare_photo(rig, data.astronaut(), 256)
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 from skimage import data
 
-from s2t.face.rig import build_rig
 from s2t.style_a.cpu_renderer import CpuRenderer
 from s2t.style_a.mouth_colours import CAVITY_LAB, GUM_LAB, TEETH_LAB, mouth_colours
 from s2t.style_a.photo import prepare_photo
@@ -17,16 +16,6 @@ class MaskedRenderer(CpuRenderer):
     def _finish(self, frame, synthesized):
         self.synthesized = synthesized
         return super()._finish(frame, synthesized)
-
-
-@pytest.fixture(scope="module")
-def rig():
-    return build_rig()
-
-
-@pytest.fixture(scope="module")
-def photo(rig):
-    return prepare_photo(rig, data.astronaut(), 256)
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ import pytest
 from PIL import Image
 from skimage import data
 
-from s2t.face.rig import build_rig
 from s2t.style_a.artstyle import ArtStyle, Stylizer, load_art_preset
 from s2t.style_a.cpu_renderer import CpuRenderer
 from s2t.style_a.painterly import cache
@@ -87,11 +86,6 @@ def test_strength_blends_painted_and_plain_photo(face, oil):
     half = Stylizer(painting, 0.5, painting=TINY).source_image(face, show_progress=False)
     np.testing.assert_array_equal(Stylizer(painting, 0.0, painting=TINY).source_image(face), face)
     np.testing.assert_allclose(half, (full.astype(float) + face) / 2, atol=1.01)
-
-
-@pytest.fixture(scope="module")
-def rig():
-    return build_rig()
 
 
 @pytest.fixture(scope="module")

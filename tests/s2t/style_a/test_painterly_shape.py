@@ -4,16 +4,10 @@ import numpy as np
 import pytest
 from skimage import data
 
-from s2t.face.rig import build_rig
 from s2t.style_a.photo import prepare_photo
 from s2t.style_a.painterly.shape import proportions, shape_identity
 
 EYE_WIDTH, EYE_SPACING, MOUTH_WIDTH = 0, 1, 2
-
-
-@pytest.fixture(scope="module")
-def rig():
-    return build_rig()
 
 
 @pytest.fixture(scope="module")
