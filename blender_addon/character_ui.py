@@ -12,6 +12,7 @@ from bpy.props import (BoolProperty, CollectionProperty, EnumProperty, FloatProp
 from bpy_extras.io_utils import ExportHelper, ImportHelper
 
 from . import character, retarget
+from .job_display import chars_per_line, wrap
 from .operators import poll_with_reason
 
 _CHANNEL_ITEMS = ([("NONE", "(unmapped)", "This key is left alone")]
@@ -296,19 +297,9 @@ def draw_character(layout: bpy.types.UILayout, context: bpy.types.Context) -> No
         options.prop(settings, "nla_influence", slider=True)
     layout.operator_menu_enum("s2t.apply_take", "take", text="Apply Take", icon="ACTION")
     if settings.message:
-        for line in _lines(settings.message, 44):
+        width = chars_per_line(context.region.width, context.preferences.view.ui_scale)
+        for line in wrap(settings.message, width):
             layout.label(text=line, icon="ERROR" if settings.message_is_error else "NONE")
-
-
-def _lines(text: str, width: int) -> list[str]:
-    lines, line = [], ""
-    for word in text.split():
-        if line and len(line) + len(word) + 1 > width:
-            lines.append(line)
-            line = word
-        else:
-            line = f"{line} {word}".strip()
-    return lines + [line] if line else lines
 
 
 class S2T_PT_character(bpy.types.Panel):
