@@ -1,4 +1,4 @@
-"""The add-on's Blender-free core: rig and coefficient files, axes, keyframe arrays.
+"""The add-on's Blender-free core: rig and coefficient files, axes, keyframe arrays, emotion tracks.
 
 Only numpy: this module reads the files the ``s2t`` library writes (``FaceModel.save`` and
 ``CoeffSequence.save``) without importing ``s2t`` or torch, so it runs inside any Blender.
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -308,3 +309,26 @@ def take_from_samples(
         columns.append(np.asarray(pose[channel.data_path, channel.index], np.float64) / scale)
     return Take(model_id, float(fps), tuple(channel_names), expression.astype(np.float32),
                 np.stack(columns, axis=-1).astype(np.float32), dict(metadata or {}))
+
+
+UNNAMED_MARKER = re.compile(r"F_\d+")
+"""Blender names a new timeline marker ``F_<frame>``: such a marker carries no emotion."""
+
+
+def emotion_track_from_markers(markers: list[tuple[int, str]], frame_start: int, fps: float,
+                               first_text: str) -> list[dict]:
+    """The cues of an emotion track (the backend's ``emotion_track``) from timeline markers.
+
+    ``markers`` are ``(frame, name)``; each marker named with an emotion sentence changes the
+    emotion from its frame on, counted from ``frame_start`` (where the take's speech starts)
+    at the scene's ``fps``. ``first_text`` holds until the first marker. Markers before the
+    take, and unnamed ones (``F_12``), are left out; ``[]`` means no marker changes anything.
+    """
+    cues = [{"start": round((frame - frame_start) / fps, 4), "text": name.strip()}
+            for frame, name in sorted(markers)
+            if frame >= frame_start and name.strip() and not UNNAMED_MARKER.fullmatch(name.strip())]
+    if not cues:
+        return []
+    if cues[0]["start"] > 0:
+        cues.insert(0, {"start": 0.0, "text": first_text.strip()})
+    return cues

@@ -13,7 +13,7 @@ import bpy
 from backend.client import BackendError, BackendGone
 from backend.protocol import pack_coefficients
 
-from . import character, preferences, retarget, rig, runtime, sequencer
+from . import character, core, preferences, retarget, rig, runtime, sequencer
 from .local_backend import LocalBackendError
 from .operators import poll_with_reason, read_active_take, take_problem, target_problem
 from .session import BackendJob, Update, remove_stale_frames
@@ -120,6 +120,14 @@ class S2T_OT_generate_animation(_JobOperator, bpy.types.Operator):
         photo = _file_bytes(props.photo_path, "identity photo")[0] if props.photo_path else None
         buffers = {"audio": audio, **({"photo": photo} if photo else {})}
         params = {"text": props.emotion_text, "seed": props.seed, "strength": props.emotion_strength}
+        if props.emotion_from_markers:
+            fps = context.scene.render.fps / context.scene.render.fps_base
+            markers = [(marker.frame, marker.name) for marker in context.scene.timeline_markers]
+            track = core.emotion_track_from_markers(markers, props.frame_start, fps, props.emotion_text)
+            if not track:
+                raise ValueError("no timeline marker after the take's start is named with an emotion "
+                                 "(rename a marker, e.g. 'She turns angry')")
+            params["emotion_track"] = track
         take = rig.take_name(props.emotion_text.split(",")[0].split(".")[0])
         from_strip = bool(props.audio_strip)
 

@@ -24,6 +24,7 @@ def draw_panel(layout: bpy.types.UILayout, context: bpy.types.Context) -> None:
     inputs.prop(props, "emotion_preset")
     inputs.prop(props, "emotion_text")
     inputs.prop(props, "emotion_strength", slider=True)
+    inputs.prop(props, "emotion_from_markers")
     inputs.prop(props, "seed")
     inputs.prop(props, "frame_start", text="Start")
 

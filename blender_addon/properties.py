@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import bpy
-from bpy.props import EnumProperty, FloatProperty, IntProperty, StringProperty
+from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, StringProperty
 
 EMOTION_PRESETS = (
     ("neutral", "Neutral", "He talks calmly with a neutral expression."),
@@ -41,6 +41,10 @@ class S2TSceneProperties(bpy.types.PropertyGroup):
         default="CUSTOM", update=_apply_emotion_preset)
     emotion_strength: FloatProperty(name="Strength", default=1.0, min=0.0, max=2.0,
                                     description="0 neutral talking, 1 as trained, above 1 exaggerated")
+    emotion_from_markers: BoolProperty(
+        name="Emotion from Markers",
+        description="Timeline markers named with an emotion sentence change the emotion from their frame on "
+                    "(cross-faded over half a second); the emotion above holds until the first marker")
     audio_strip: StringProperty(name="Sound Strip",
                                 description="Use this sound strip of the Sequencer instead of an audio file "
                                             "(the take then starts where the strip starts)")

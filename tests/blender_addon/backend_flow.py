@@ -163,6 +163,8 @@ def main(folder: Path) -> None:
 
     hero, _ = build_character(["Jaw_Open", "Mouth_Smile_L", "Eye_Blink_L", "Ear_Up_L"])
     hero.s2t_character.head_mode = "NONE"
+    props.emotion_from_markers = True  # the emotion turns at a named timeline marker
+    bpy.context.scene.timeline_markers.new("She turns angry, frowning.", frame=props.frame_start + 10)
     assert bpy.ops.s2t.generate_animation() == {"FINISHED"}
     run_job(runtime, props)
     assert props.job_status == "DONE", (props.job_error, hero.s2t_character.message)

@@ -133,3 +133,24 @@ def test_rig_in_blender_axes_and_metres(tmp_path: Path) -> None:
     assert rig.channel_names == ("jawOpen", "eyeBlinkLeft") and rig.metres_per_unit == 0.1
     assert np.allclose(rig.vertices, vertices @ AXES.T * 0.1, atol=1e-6)
     assert np.allclose(rig.shape_keys[1], (vertices + basis[1]) @ AXES.T * 0.1, atol=1e-6)
+
+
+def test_timeline_markers_become_an_emotion_track() -> None:
+    markers = [(151, "She turns angry, frowning."), (40, "F_40"), (1, "ignored: before the take"),
+               (101, "  He grins, delighted. ")]
+    track = core.emotion_track_from_markers(markers, frame_start=51, fps=25.0, first_text="calm")
+    assert track == [{"start": 0.0, "text": "calm"}, {"start": 2.0, "text": "He grins, delighted."},
+                     {"start": 4.0, "text": "She turns angry, frowning."}]
+    # a marker on the take's first frame replaces the panel's emotion from the start
+    assert core.emotion_track_from_markers([(51, "sad")], 51, 25.0, "calm") == [{"start": 0.0, "text": "sad"}]
+    # 24 fps scenes count seconds at 24 fps; unnamed markers change nothing
+    assert core.emotion_track_from_markers([(25, "joy")], 1, 24.0, "calm")[1]["start"] == 1.0
+    assert core.emotion_track_from_markers([(30, "F_30"), (31, " ")], 1, 25.0, "calm") == []
+
+
+def test_a_marker_track_is_one_the_backend_accepts() -> None:
+    from s2t.style_e.emotion_track import parse_emotion_track
+
+    track = core.emotion_track_from_markers([(76, "angry")], 1, 25.0, "calm")
+    parsed = parse_emotion_track(track)
+    assert [(cue.start, cue.text) for cue in parsed.cues] == [(0.0, "calm"), (3.0, "angry")]

@@ -158,6 +158,8 @@ def check_backend_flow(folder: Path, jobs_dir: Path, output: str) -> dict:
     # the take on the animator's own character: keyed by mapping, and its edit is what the render got
     hero = result["hero"]
     generated = np.load(next((jobs_dir / manifests[6]["job_id"] / "outputs").glob("*-coefficients-expression.npy")))
+    track = manifests[6]["params"]["emotion_track"]  # from the timeline marker, timed from the take's start
+    assert [cue["text"] for cue in track][-1] == "She turns angry, frowning." and track[-1]["start"] > 0
     assert np.abs(np.array(hero["keyed"]) - generated[:, jaw]).max() < 1e-6
     sent = np.load(jobs_dir / manifests[7]["job_id"] / "inputs" / "expression.npy")
     assert abs(sent[hero["edit_index"], jaw] - hero["edit_value"]) < 1e-5
