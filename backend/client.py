@@ -252,11 +252,18 @@ class Client:
         return self.submit("render", params, buffers, wait=wait)
 
     def submit_coefficients(self, audio: bytes, text: str, photo: bytes | None = None, *, seed: int = 0,
-                            strength: float = 1.0, wait: bool = True) -> Job:
+                            strength: float = 1.0, track: list[dict] | None = None, blend: float | None = None,
+                            wait: bool = True) -> Job:
         """Style-E: speech (a sound file's bytes) + emotion text (+ the identity photo, whose face
-        shape conditions the motion) -> a coefficient sequence."""
+        shape conditions the motion) -> a coefficient sequence. ``track`` (cues ``{"start",
+        "text", "strength"?}``) makes the emotion change over time, cross-faded over ``blend`` s."""
         buffers = {"audio": audio} if photo is None else {"audio": audio, "photo": photo}
-        return self.submit("coefficients", {"text": text, "seed": seed, "strength": strength}, buffers, wait=wait)
+        params = {"text": text, "seed": seed, "strength": strength}
+        if track is not None:
+            params["emotion_track"] = track
+        if blend is not None:
+            params["emotion_blend"] = blend
+        return self.submit("coefficients", params, buffers, wait=wait)
 
     def fetch(self, job_id: str, timeout: float = 5.0) -> Job:
         """Get a job's outputs again (after a reconnect or a backend restart); live jobs keep streaming."""

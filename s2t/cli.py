@@ -214,8 +214,8 @@ def cmd_generate(image: str, out: Path, audio: str | None, emotion: str | None, 
     _check_audio(audio, max_audio_minutes)
     coeffs = _load_sequence(coeffs_path) if coeffs_path else None
     if emotion_track is not None or variants != 1:
-        if backend is not None:
-            raise UserError("--emotion-track and --variants run in this process only for now (not with --backend)")
+        if backend is not None and variants != 1:
+            raise UserError("--variants runs in this process only for now (not with --backend)")
         if coeffs is not None:
             raise UserError("--emotion-track and --variants drive Style-E; they do not apply to --coeffs")
     if coeffs is None:
@@ -252,7 +252,7 @@ def cmd_generate(image: str, out: Path, audio: str | None, emotion: str | None, 
 
 
 def _generate_on_backend(endpoint: str, curve_keys: Path | None, image: str, out: Path, audio: str | None,
-                         emotion: str | None, coeffs, art: str | None, strength: float, size: int, seed: int,
+                         emotion, coeffs, art: str | None, strength: float, size: int, seed: int,
                          emotion_strength: float, renderer: str) -> None:
     from s2t.remote import RemoteError, generate_remote
 

@@ -41,10 +41,17 @@ def _finish(client: Client, job: Job, on_message: Callable) -> Job:
     return job
 
 
-def remote_coefficients(client: Client, audio: str | Path, emotion: str, photo: bytes | None, *, seed: int = 0,
+def remote_coefficients(client: Client, audio: str | Path, emotion, photo: bytes | None, *, seed: int = 0,
                         strength: float = 1.0, log=print) -> CoeffSequence:
-    """Style-E on the backend: speech file + emotion text (+ photo bytes) -> coefficients."""
-    job = client.submit_coefficients(_read(audio, "audio file"), emotion, photo, seed=seed, strength=strength)
+    """Style-E on the backend: speech file + emotion text or track (an ``EmotionTrack``) (+ photo
+    bytes) -> coefficients."""
+    text, track, blend = emotion, None, None
+    if not isinstance(emotion, str):
+        text, blend = emotion.cues[0].text, emotion.blend
+        track = [{"start": cue.start, "text": cue.text, **({} if cue.strength is None else {"strength": cue.strength})}
+                 for cue in emotion.cues]
+    job = client.submit_coefficients(_read(audio, "audio file"), text, photo, seed=seed, strength=strength,
+                                     track=track, blend=blend)
     log(f"coefficients job {job.job_id} accepted")
     _finish(client, job, lambda m: None)
     if job.coefficients is None:
@@ -106,12 +113,13 @@ def remote_render(client: Client, seq: CoeffSequence, photo: bytes, out: Path, *
 
 
 def generate_remote(endpoint: str, image: str | Path, out: Path, *, audio: str | None = None,
-                    emotion: str | None = None, coeffs: CoeffSequence | None = None, art: str | None = None,
+                    emotion=None, coeffs: CoeffSequence | None = None, art: str | None = None,
                     art_strength: float = 1.0, size: int = 512, seed: int = 0, emotion_strength: float = 1.0,
                     curve_keys: str | Path | None = None, renderer: str = "auto",
                     progress: Callable[[int, int], None] | None = None,
                     log: Callable[[str], None] | None = None) -> Path:
-    """The whole ``s2t generate`` job on a backend; returns the MP4 written. Rendering shows a
+    """The whole ``s2t generate`` job on a backend (``emotion``: text or an ``EmotionTrack``);
+    returns the MP4 written. Rendering shows a
     progress bar unless ``progress(done, total)`` is given; ``log`` takes the status lines."""
     from tqdm import tqdm
 

@@ -1,5 +1,6 @@
 """``s2t generate --backend``: the CLI job run by a real s2t-backend on loopback."""
 
+import json
 import wave
 
 import av
@@ -57,6 +58,22 @@ def test_generate_on_backend_writes_the_take(tmp_path, backend, photo, capsys):
     assert "rendered by" in capsys.readouterr().err
     job_folders = [p for p in (tmp_path / "jobs").iterdir() if p.is_dir()]
     assert len(job_folders) == 2  # the coefficients job and the render job both kept their outputs
+
+
+def test_an_emotion_track_travels_to_the_backend(tmp_path, backend, photo):
+    audio = _speech_like(tmp_path / "speech.wav")
+    track = tmp_path / "track.tsv"
+    track.write_text("0\tHe is calm.\n0.6\tShe turns angry, frowning.\t1.5\n")
+    out = tmp_path / "turn.mp4"
+    assert main(["generate", "--backend", backend.endpoint, "--image", str(photo), "--audio", str(audio),
+                 "--emotion-track", str(track), "--emotion-blend", "0.3", "--art", "none", "--size", "256",
+                 "-o", str(out)]) == 0
+    assert _video_frames(out)[0] == 30
+    manifests = [json.loads(p.read_text()) for p in (tmp_path / "jobs").glob("*/job.json")]
+    params = next(m["params"] for m in manifests if m["kind"] == "coefficients")
+    assert params["emotion_track"] == [{"start": 0.0, "text": "He is calm."},
+                                       {"start": 0.6, "text": "She turns angry, frowning.", "strength": 1.5}]
+    assert params["emotion_blend"] == 0.3 and params["text"] == "He is calm."
 
 
 def test_generate_on_backend_renders_given_coefficients_in_order(tmp_path, backend, photo):
