@@ -212,19 +212,17 @@ def cmd_generate(image: str, out: Path, audio: str | None, emotion: str | None, 
     _writable(out)  # fail on an output that cannot be written, a bad photo or audio, before anything slow
     photo = load_image(image)
     _check_audio(audio, max_audio_minutes)
+    if (emotion_track is not None or variants != 1) and coeffs_path:
+        raise UserError("--emotion-track and --variants drive Style-E; they do not apply to --coeffs")
     coeffs = _load_sequence(coeffs_path) if coeffs_path else None
-    if emotion_track is not None or variants != 1:
-        if backend is not None and variants != 1:
-            raise UserError("--variants runs in this process only for now (not with --backend)")
-        if coeffs is not None:
-            raise UserError("--emotion-track and --variants drive Style-E; they do not apply to --coeffs")
     if coeffs is None:
         emotion = _emotion_or_track(emotion, emotion_track, emotion_blend)
     art = None if art == "none" else art
     takes = _take_paths(out, seed, variants)
     if backend is not None:
-        _generate_on_backend(backend, curve_keys, image, out, audio, emotion, coeffs, art, strength, size, seed,
-                             emotion_strength, renderer or "auto")
+        for take_seed, take_out in takes.items():
+            _generate_on_backend(backend, curve_keys, image, take_out, audio, emotion, coeffs, art, strength, size,
+                                 take_seed, emotion_strength, renderer or "auto")
         return
     begun, take_out = time.time(), out
     try:

@@ -83,9 +83,9 @@ def test_generate_refuses_track_options_it_cannot_honour(tmp_path, speech, capsy
     track = tmp_path / "track.tsv"
     track.write_text("0\tcalm\n")
     out = tmp_path / "out.mp4"
-    code, err = run(capsys, "generate", "--image", str(photo), "--audio", str(speech), "--emotion", "calm",
-                    "--variants", "2", "--backend", "tcp://127.0.0.1:1", "-o", str(out))  # fmt: skip
-    assert code == 2 and "not with --backend" in err
+    code, err = run(capsys, "generate", "--image", str(photo), "--coeffs", str(track), "--emotion-track",
+                    str(track), "-o", str(out))  # fmt: skip
+    assert code == 2 and "do not apply to --coeffs" in err
     code, err = run(capsys, "generate", "--image", str(photo), "--audio", str(speech), "--emotion-track",
                     str(track), "--emotion", "calm", "-o", str(out))  # fmt: skip
     assert code == 2 and "one of them" in err

@@ -76,6 +76,17 @@ def test_an_emotion_track_travels_to_the_backend(tmp_path, backend, photo):
     assert params["emotion_blend"] == 0.3 and params["text"] == "He is calm."
 
 
+def test_variants_on_the_backend_are_takes_of_their_own_seeds(tmp_path, backend, photo):
+    audio = _speech_like(tmp_path / "speech.wav")
+    out = tmp_path / "line.mp4"
+    assert main(["generate", "--backend", backend.endpoint, "--image", str(photo), "--audio", str(audio),
+                 "--emotion", "calm", "--variants", "2", "--seed", "7", "--art", "none", "--size", "256",
+                 "-o", str(out)]) == 0
+    assert [_video_frames(tmp_path / f"line_take{i}_seed{s}.mp4")[0] for i, s in ((1, 7), (2, 8))] == [30, 30]
+    manifests = [json.loads(p.read_text()) for p in (tmp_path / "jobs").glob("*/job.json")]
+    assert sorted(m["params"]["seed"] for m in manifests if m["kind"] == "coefficients") == [7, 8]
+
+
 def test_generate_on_backend_renders_given_coefficients_in_order(tmp_path, backend, photo):
     t = np.linspace(0, 1, 12)
     expression = np.zeros((12, len(ARKIT_52)), np.float32)
