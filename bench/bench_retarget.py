@@ -30,6 +30,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests" / "blender_addon"))
 
 import blender_addon  # noqa: E402
+from results_md import write_section  # noqa: E402
 import retarget_names  # noqa: E402
 from blender_addon import character, core, retarget  # noqa: E402
 
@@ -136,18 +137,7 @@ def main() -> None:
     ])
     print(section)
     if "--write" in sys.argv:
-        write_section(REPO / "bench" / "RESULTS.md", section)
-
-
-def write_section(path: Path, section: str) -> None:
-    """Replace this benchmark's section (up to the next ``## ``) or append it."""
-    text = path.read_text()
-    start = text.find(HEADING + "\n")
-    if start < 0:
-        path.write_text(text.rstrip("\n") + "\n\n" + section)
-        return
-    end = text.find("\n## ", start + len(HEADING))
-    path.write_text(text[:start] + section + (text[end + 1:] if end >= 0 else ""))
+        write_section(HEADING, section)
 
 
 if __name__ == "__main__":
