@@ -202,8 +202,7 @@ def record(emotion: str, level: int = 3, source: str = "", root: Path = Path("."
                              source)  # fmt: skip
 
 
-def test_minilm_ranking_prefers_the_matching_description(minilm):
-    torch.set_num_threads(1)
+def test_minilm_ranking_prefers_the_matching_description(minilm, one_thread):
     ranker = ReferenceRanker(minilm)
     for emotion, pairs in MATCHING_AND_NOT.items():
         reading = read_action_units(talking(emotion, 1.0), ARKIT_52)

@@ -63,25 +63,16 @@ def make_clip(index: int, emotion: str, seconds: float = 1.6):
 
 
 @pytest.fixture(scope="session")
-def one_thread():
-    """Single-threaded torch: on a loaded 2-core machine two threads per op make tiny models
-    several times slower, not faster."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="session")
 def tiny():
     return SimpleNamespace(config=tiny_config, text=HashTextEncoder(), clip=make_clip, speech=speech)
 
 
 @pytest.fixture(scope="session")
-def trained(tmp_path_factory, one_thread):
-    """A tiny model trained 120 steps on 8 clips (4 happy, 4 neutral): about 10 s."""
+def trained(tmp_path_factory, torch_threads):
+    """A tiny model trained 120 steps on 8 clips (4 happy, 4 neutral): about 10 s on one thread."""
     out = tmp_path_factory.mktemp("trained")
     clips = [make_clip(i, "happy" if i % 2 else "neutral") for i in range(8)]
     train = TrainConfig(steps=120, batch_size=8, learning_rate=3e-3, eval_every=20, save_every=120, val_fraction=0.0)
-    path = train_style_e(clips, out, tiny_config(), train, text_encoder=HashTextEncoder(), log=lambda _: None)
+    with torch_threads(1):
+        path = train_style_e(clips, out, tiny_config(), train, text_encoder=HashTextEncoder(), log=lambda _: None)
     return SimpleNamespace(path=path, out=out, clips=clips)

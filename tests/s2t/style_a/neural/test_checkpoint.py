@@ -12,7 +12,7 @@ from s2t.style_a.neural.checkpoint import (load_exstyle_code, load_style_a, read
 from s2t.style_a.neural.checkpoints import CheckpointError
 from s2t.style_a.neural.random_weights import tiny_config, write_random_style_a
 
-torch.set_num_threads(1)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

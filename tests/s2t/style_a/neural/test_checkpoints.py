@@ -20,7 +20,7 @@ from s2t.style_a.neural.checkpoints import (
 from s2t.style_a.neural.dualstylegan import DualStyleGAN, DualStyleGANConfig
 from s2t.style_a.neural.stylegan2 import Discriminator, Generator
 
-torch.set_num_threads(1)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 # The published StyleGAN2 channel table (rosinality's model.py), written out, not computed.
 RELEASE_CHANNELS = {4: 512, 8: 512, 16: 512, 32: 512, 64: 512, 128: 256, 256: 128, 512: 64, 1024: 32}

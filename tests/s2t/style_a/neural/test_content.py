@@ -8,13 +8,7 @@ from s2t.style_a.neural.content import ContentConfig, ContentEncoder
 CHANNELS = {64: 32, 128: 16, 256: 8}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Keep to one core: the machine is shared."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def tiny_encoder(seed: int = 0, image_size: int = 128, skips: tuple[int, ...] = ()) -> ContentEncoder:

@@ -8,7 +8,7 @@ import torch
 from s2t.style_a.neural.dualstylegan import AdaResBlock, DualStyleGAN, DualStyleGANConfig
 from s2t.style_a.neural.layers import EqualLinear
 
-torch.set_num_threads(1)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 DIM = 32
 

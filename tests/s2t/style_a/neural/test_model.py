@@ -8,7 +8,7 @@ import torch
 from s2t.style_a.neural.model import StyleA, StyleAConfig
 from s2t.style_a.neural.random_weights import tiny_config
 
-torch.set_num_threads(1)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

@@ -14,12 +14,7 @@ from s2t.style_a.neural.psp_checkpoint import infer_psp_config, load_psp_encoder
 TINY = PSPConfig(size=32, width=16, input_size=64)  # 8 latents of 128 values, same module names
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

@@ -8,13 +8,7 @@ from s2t.style_a.neural.refine import RefineConfig, RefinementNetwork
 CHANNELS = {64: 8, 128: 4}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Keep to one core: the machine is shared."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def tiny_refiner(seed: int = 0, **options) -> RefinementNetwork:

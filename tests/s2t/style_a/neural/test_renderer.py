@@ -13,7 +13,7 @@ from s2t.style_a.neural.motion import FEATURE_SIZE
 from s2t.style_a.neural.random_weights import tiny_config
 from s2t.style_a.neural.renderer import NeuralRenderer, resolve_precision
 
-torch.set_num_threads(1)
+pytestmark = pytest.mark.usefixtures("one_thread")
 RIG = "s2t-arkit52"
 
 

@@ -23,7 +23,7 @@ from s2t.style_a.neural.stylegan2 import (
     StyleGAN2Config,
 )
 
-torch.set_num_threads(1)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 TINY = dict(channel_max=32, channel_base=512, channel_multiplier=1)
 

@@ -18,7 +18,7 @@ from s2t.style_a.neural.dataset import write_dataset
 from s2t.style_a.neural.random_weights import tiny_config, write_random_style_a
 from s2t.style_a.neural.train import StyleATrainer, TrainStyleAConfig, setup_training, train_style_a
 
-torch.set_num_threads(1)
+pytestmark = pytest.mark.usefixtures("one_thread")
 FRAMES = 6
 
 

@@ -11,12 +11,7 @@ from s2t.style_a.neural.vgg import (RELU_INDEX, PerceptualLoss, PerceptualLossCo
 torchvision = pytest.importorskip("torchvision")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
