@@ -3,7 +3,8 @@ timing-sensitive paths (cancel, kills, concurrency).
 
 ``count`` yields ``frames`` raw frames, one every ``delay`` seconds; frame ``i`` of seed ``s``
 is :func:`expected_frame`, so a client can check every byte it got. ``PRODUCED`` records how
-many frames each job made, to show that a cancelled job really stopped.
+many frames each job made and ``ENDED`` the jobs whose generator has ended (run out, or closed by
+a cancel), to show that a cancelled job really stopped.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from s2t.face.rig import RIG_ID
 from s2t.face.rig.blendshapes import ARKIT_52
 
 PRODUCED: dict[str, int] = {}
+ENDED: set[str] = set()
 
 
 def talking_sequence(frames: int = 8) -> CoeffSequence:
@@ -44,10 +46,13 @@ def prepare_count(params: dict, buffers: dict) -> tuple[tuple, dict]:
 
 def run_count(arg: tuple, ctx):
     frames, delay, seed = arg
-    for index in range(frames):
-        time.sleep(delay)
-        PRODUCED[ctx.job_id] = index + 1
-        yield frame_message(index, expected_frame(seed, index), "raw", "synthetic")
+    try:
+        for index in range(frames):
+            time.sleep(delay)
+            PRODUCED[ctx.job_id] = index + 1
+            yield frame_message(index, expected_frame(seed, index), "raw", "synthetic")
+    finally:
+        ENDED.add(ctx.job_id)
 
 
 def large_frame(size: int, index: int) -> np.ndarray:

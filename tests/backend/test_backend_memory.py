@@ -136,7 +136,10 @@ def test_a_client_that_falls_behind_mid_job_catches_up_from_disk_then_follows_li
     try:
         client.send(p.HELLO_REQUEST)
         client.send(p.SUBMIT_REQUEST, {"kind": "large", "params": {"frames": 60, "size": SIZE, "delay": 0.02}})
-        time.sleep(0.8)  # not reading while 30-40 frames are made: the queue fills, the rest waits on disk
+        deadline = time.monotonic() + 30
+        while not fed_from:  # not reading while frames are made: the queue fills, the rest waits on disk
+            assert time.monotonic() < deadline, "the client that does not read never fell behind"
+            time.sleep(0.01)
         stream = client.job_stream(next(m for m in iter(client.receive, None) if m.type == p.SUBMIT_REPLY).job_id)
         assert [m.content["index"] for m in stream if m.type == p.FRAME] == list(range(60))
         assert stream[-1].type == p.DONE and [m.content["seq"] for m in stream] == list(range(61))

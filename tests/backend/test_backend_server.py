@@ -10,7 +10,7 @@ import pytest
 import zmq
 from PIL import Image
 from skimage import data
-from synthetic_jobs import PRODUCED, expected_frame, talking_sequence
+from synthetic_jobs import ENDED, PRODUCED, expected_frame, talking_sequence
 
 import s2t
 from backend import protocol as p
@@ -179,10 +179,11 @@ def test_cancel_stops_a_running_job_within_a_frame(start_server, connect):
     client.wait(job, timeout=5)
     assert job.state == "cancelled" and time.monotonic() - cancelled_at < 1.0
     assert "cancelled by a client" in job.messages[-1].content["reason"]
-    stopped_at = PRODUCED[job.job_id]
-    assert stopped_at <= len(job.frames) + 1
-    time.sleep(0.2)
-    assert PRODUCED[job.job_id] == stopped_at  # the worker really stopped
+    deadline = time.monotonic() + 5  # running on, the job would make its 500 frames in 10 s
+    while job.job_id not in ENDED:  # the worker really stopped: it closed the job's generator
+        assert time.monotonic() < deadline, "the cancelled job's generator never ended"
+        time.sleep(0.01)
+    assert PRODUCED[job.job_id] <= len(job.frames) + 1
     assert client.status(job.job_id)["job"]["state"] == "cancelled"
 
 

@@ -156,13 +156,23 @@ def python_command(code: str) -> str:
     return f"{sys.executable} -c \"{code}\""
 
 
+def start_until_up(backend: LocalBackend, log: Path, limit: float = 10.0) -> None:
+    """Start a stand-in backend logging to ``log`` and wait for its 'up' line: by then its
+    SIGTERM handler is installed, however slowly Python starts on a loaded machine."""
+    backend.log_path = log
+    backend.start()
+    deadline = time.monotonic() + limit
+    while backend.log_tail() != "up":
+        assert time.monotonic() < deadline, f"the stand-in backend never came up: {backend.log_tail()}"
+        time.sleep(0.01)
+
+
 def test_replacing_the_local_backend_never_waits_for_the_old_one(tmp_path):
     """The preferences' command changed: the old backend (1.5 s to exit) is asked to stop and the
     new one launches once the address is free, with no call blocking (it froze Blender 3.7 s)."""
     endpoint = free_endpoint()
     old = LocalBackend(python_command(SLOW_TO_STOP.format(delay=1.5)), endpoint)
-    old.start()
-    time.sleep(0.5)  # its SIGTERM handler is installed
+    start_until_up(old, tmp_path / "old.log")
     started = time.monotonic()
     old.stop()
     new = LocalBackend(python_command(SLOW_TO_STOP.format(delay=0)), endpoint, replaces=old)
@@ -180,12 +190,11 @@ def test_replacing_the_local_backend_never_waits_for_the_old_one(tmp_path):
     assert not new.running() and new.previous.poll() is not None
 
 
-def test_an_old_backend_that_ignores_sigterm_is_killed_after_the_grace_period():
+def test_an_old_backend_that_ignores_sigterm_is_killed_after_the_grace_period(tmp_path):
     endpoint = free_endpoint()
     stubborn = LocalBackend(python_command("import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
                                            "print('up', flush=True); time.sleep(60)"), endpoint, grace=0.5)
-    stubborn.start()
-    time.sleep(0.5)
+    start_until_up(stubborn, tmp_path / "stubborn.log")
     stubborn.stop()
     new = LocalBackend(python_command(SLOW_TO_STOP.format(delay=0)), endpoint, replaces=stubborn)
     new.start()
@@ -273,7 +282,12 @@ def test_a_job_the_backend_dropped_while_blender_was_busy_fails_with_the_reason(
         while job.job is None or job.job.job_id is None:
             job.poll()
             time.sleep(0.01)
-        time.sleep(2.0)  # Blender busy: no poll, no heartbeat
+        with Client(server.endpoint) as observer:  # Blender busy: no poll, no heartbeat, until the backend gives up
+            observer.connect()
+            deadline = time.monotonic() + 10
+            while observer.status(job.job.job_id)["job"]["state"] in ("queued", "running"):
+                assert time.monotonic() < deadline, "the backend never dropped the silent client's job"
+                time.sleep(0.05)
         updates = follow(job, limit=10)
     finally:
         server.stop()
