@@ -57,6 +57,7 @@ def kill(process: subprocess.Popen) -> None:
     process.stderr.close()
 
 
+@pytest.mark.slow
 def test_a_killed_client_gets_its_job_cancelled_and_the_backend_stays_healthy(start_server, connect):
     server = start_server(client_timeout=0.5)
     observer = connect(server)
@@ -77,6 +78,7 @@ def test_a_killed_client_gets_its_job_cancelled_and_the_backend_stays_healthy(st
     assert fresh.state == "finished" and len(fresh.frames) == 3
 
 
+@pytest.mark.slow
 def test_a_killed_backend_is_noticed_and_a_restarted_one_gives_back_the_finished_frames(tmp_path):
     jobs_dir = str(tmp_path / "jobs")
     process, endpoint = spawn(SERVER, "tcp://127.0.0.1:*", jobs_dir)
@@ -114,6 +116,7 @@ def test_a_killed_backend_is_noticed_and_a_restarted_one_gives_back_the_finished
         kill(process)
 
 
+@pytest.mark.slow
 def test_a_quickly_restarted_backend_is_noticed_by_its_instance(tmp_path):
     process, endpoint = spawn(SERVER, "tcp://127.0.0.1:*", str(tmp_path / "jobs"))
     client = Client(endpoint, dead_after=30.0)
@@ -151,6 +154,7 @@ def test_the_command_refuses_an_open_bind_without_keys(tmp_path, capsys):
     assert "refusing to bind tcp://0.0.0.0:5599 without CURVE" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_curve_keys_encrypt_and_admit_only_authorized_clients(tmp_path, capsys):
     keys, strangers = tmp_path / "keys", tmp_path / "strangers"
     assert main(["keys", str(keys)]) == 0 and main(["keys", str(strangers)]) == 0

@@ -24,6 +24,8 @@ from backend.security import make_keys
 from backend.server import _serve_parser, config_from_args
 from backend.store import JobStore
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # torch work: see one_thread in tests/conftest.py
+
 
 def wav_bytes(tmp_path: Path, seconds: float) -> bytes:
     path = tmp_path / "speech.wav"
@@ -106,6 +108,7 @@ def test_a_disk_too_full_for_the_job_is_no_space_and_leaves_no_folder(start_serv
     assert job.state == "failed" and job.error.code == p.NO_SPACE and "disk is full" in job.error.message
 
 
+@pytest.mark.slow
 def test_a_decompression_bomb_photo_is_refused_before_decoding(start_server, connect):
     client = connect(start_server())
     job = client.wait(client.submit_fit(png_header(12000, 12000)), timeout=30)

@@ -126,6 +126,7 @@ server.serve_forever()
 
 
 
+@pytest.mark.slow
 def test_a_client_that_falls_behind_mid_job_catches_up_from_disk_then_follows_live(start_server, monkeypatch):
     fed_from = []
     start_feed = Delivery.start_feed

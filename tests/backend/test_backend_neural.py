@@ -43,6 +43,7 @@ def test_a_style_a_folder_with_missing_files_stops_the_start(tmp_path, capsys):
     assert "generator.pt" in error and "encoder.pt" in error
 
 
+@pytest.mark.slow
 def test_neural_render_streams_two_frames(style_a, tmp_path, connect):
     config = ServerConfig(bind="tcp://127.0.0.1:*", jobs_dir=tmp_path / "jobs", heartbeat_interval=0.1,
                           client_timeout=5.0, style_a=style_a)

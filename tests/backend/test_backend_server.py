@@ -51,6 +51,7 @@ def test_hello_describes_the_backend_and_status_answers(start_server, connect):
     assert status["server"]["instance"] == client.server["instance"] and status["server"]["queued"] == 0
 
 
+@pytest.mark.slow
 def test_render_round_trip_streams_frames_and_keeps_them_on_disk(start_server, connect, take):
     server = start_server()
     client = connect(server)
@@ -131,6 +132,7 @@ def test_unavailable_and_bad_requests_are_clear_errors(start_server, connect, ta
     assert client.status()["server"]["queued"] == 0
 
 
+@pytest.mark.slow
 def test_eight_concurrent_clients_each_get_their_own_correct_outputs(start_server, take):
     server = start_server(workers=2)
     failures, results = [], {}
@@ -285,6 +287,7 @@ def png_bytes(image: np.ndarray) -> bytes:
     return out.getvalue()
 
 
+@pytest.mark.slow
 def test_cpu_renderer_round_trip_with_an_art_preset_and_an_art_picture(start_server, connect, take):
     client = connect(start_server())
     photo = png_bytes(data.astronaut())
@@ -318,6 +321,7 @@ def test_stopping_the_backend_cancels_running_jobs_and_says_so(start_server, con
     assert job.state == "cancelled" and "shutting down" in job.messages[-1].content["reason"]
 
 
+@pytest.mark.slow
 def test_a_client_busy_for_a_while_does_not_blame_the_backend(start_server, connect):
     client = connect(start_server(), dead_after=0.5)
     time.sleep(0.8)  # e.g. Blender busy writing keyframes: no polls, no heartbeats
@@ -326,6 +330,7 @@ def test_a_client_busy_for_a_while_does_not_blame_the_backend(start_server, conn
     assert client.status()["server"]["running"] == 0
 
 
+@pytest.mark.slow
 def test_style_e_coefficients_then_a_render_of_them(start_server, connect):
     """The product's path: speech + emotion text + photo -> coefficients -> stylised frames."""
     client = connect(start_server())

@@ -90,20 +90,24 @@ def check_file_flow(folder: Path) -> None:
     assert loaded.num_frames == 40 and loaded.metadata["seed"] == 0
 
 
+@pytest.mark.slow
 def test_flow_in_pip_bpy(files: Path) -> None:
     run_script(bpy_python(), FLOW, files, "FLOW OK")
     check_file_flow(files)
 
 
+@pytest.mark.slow
 def test_flow_in_debian_blender(files: Path, addon_zip: Path, tmp_path: Path) -> None:
     run_script(debian_blender(), FLOW, files, "FLOW OK", packaged(addon_zip, tmp_path))
     check_file_flow(files)
 
 
+@pytest.mark.slow
 def test_character_flow_in_pip_bpy(files: Path) -> None:
     run_script(bpy_python(), CHARACTER_FLOW, files, "CHARACTER FLOW OK")
 
 
+@pytest.mark.slow
 def test_character_flow_in_debian_blender(files: Path, addon_zip: Path, tmp_path: Path) -> None:
     run_script(debian_blender(), CHARACTER_FLOW, files, "CHARACTER FLOW OK", packaged(addon_zip, tmp_path))
 
@@ -168,6 +172,7 @@ def check_backend_flow(folder: Path, jobs_dir: Path, output: str) -> dict:
     return result
 
 
+@pytest.mark.slow
 def test_backend_flow_in_pip_bpy(backend_inputs) -> None:
     folder, server = backend_inputs
     output = run_script(bpy_python(), BACKEND_FLOW, folder, "BACKEND FLOW OK", {"S2T_BACKEND": server.endpoint})
@@ -175,6 +180,7 @@ def test_backend_flow_in_pip_bpy(backend_inputs) -> None:
     print(output.strip().splitlines()[-1], result["longest_tick_ms"])
 
 
+@pytest.mark.slow
 def test_backend_flow_in_debian_blender(backend_inputs, addon_zip: Path, tmp_path: Path) -> None:
     folder, server = backend_inputs
     output = run_script(debian_blender(), BACKEND_FLOW, folder, "BACKEND FLOW OK",
@@ -211,6 +217,7 @@ print('ENABLED' if 'style2talker' in bpy.context.preferences.addons else 'NOT EN
 """
 
 
+@pytest.mark.slow
 def test_enabling_in_debian_blender_without_numpy_says_what_to_install(addon_zip: Path, tmp_path: Path) -> None:
     """Debian's Blender runs the system Python; without python3-numpy the add-on refuses to
     enable with one line saying what to install, not "No module named 'numpy'"."""

@@ -50,6 +50,7 @@ def photo_bytes() -> bytes:
     return buffer.getvalue()
 
 
+@pytest.mark.slow
 def test_render_frames_land_on_disk_in_order_within_the_time_budget(server, tmp_path):
     expression = np.zeros((20, len(ARKIT_52)), np.float32)
     expression[:, ARKIT_52.index("jawOpen")] = np.linspace(0, 0.8, 20)
@@ -105,6 +106,7 @@ def free_endpoint() -> str:
         return f"tcp://127.0.0.1:{probe.getsockname()[1]}"
 
 
+@pytest.mark.slow
 def test_local_backend_starts_answers_and_stops(tmp_path):
     endpoint = free_endpoint()
     local = LocalBackend(f"{sys.executable} -m backend.server --jobs-dir {tmp_path / 'jobs'}", endpoint)
@@ -167,6 +169,7 @@ def start_until_up(backend: LocalBackend, log: Path, limit: float = 10.0) -> Non
         time.sleep(0.01)
 
 
+@pytest.mark.slow
 def test_replacing_the_local_backend_never_waits_for_the_old_one(tmp_path):
     """The preferences' command changed: the old backend (1.5 s to exit) is asked to stop and the
     new one launches once the address is free, with no call blocking (it froze Blender 3.7 s)."""
@@ -267,6 +270,7 @@ def test_enabling_without_numpy_says_what_to_install():
     assert result.stdout.strip() == ""
 
 
+@pytest.mark.slow
 def test_a_job_the_backend_dropped_while_blender_was_busy_fails_with_the_reason(tmp_path):
     """A backend cancels the jobs of a client silent for its client timeout and streams them no
     more; the add-on asks after a silence instead of showing the job running forever."""

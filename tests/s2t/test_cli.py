@@ -25,6 +25,7 @@ def test_help_lists_the_commands(capsys):
         assert command in out
 
 
+@pytest.mark.slow
 def test_demo_writes_video_coefficients_glb_and_pictures(tmp_path):
     emotion = "The man widens his eyes, feeling shocked."
     assert main(["demo", "-o", str(tmp_path), "--size", "256", "--emotion", emotion]) == 0
@@ -46,6 +47,7 @@ def test_demo_writes_video_coefficients_glb_and_pictures(tmp_path):
     assert sum(len(g.vertices) for g in scene.geometry.values()) == 10845
 
 
+@pytest.mark.slow
 def test_fit_face_prints_json_and_writes_overlay(tmp_path, capsys):
     from skimage import data
 
@@ -83,6 +85,7 @@ def test_rig_export_formats(tmp_path):
     assert main(["rig", "export", "-o", str(tmp_path / "rig.fbx")]) == 2
 
 
+@pytest.mark.slow
 def test_coeffs_info_export_and_convert(tmp_path, capsys):
     seq = CoeffSequence("s2t-arkit52", 25.0, ARKIT_52,
                         np.random.default_rng(0).uniform(0, 1, (10, 52)), np.zeros((10, 6)), {"seed": 3})
@@ -100,6 +103,7 @@ def test_coeffs_info_export_and_convert(tmp_path, capsys):
 
 
 
+@pytest.mark.slow
 def test_corpus_synth_builds_and_resumes(tmp_path, capsys):
     if shutil.which("espeak-ng") is None:
         pytest.skip("espeak-ng is not installed (CI installs it)")
@@ -212,6 +216,7 @@ def test_one_vocabulary_for_strengths_and_the_old_spellings_still_work():
     assert parse(["demo", "--strength", "0.2"]).art_strength == 0.2
 
 
+@pytest.mark.slow
 def test_generate_takes_art_none(tmp_path):
     from skimage import data
 

@@ -12,6 +12,8 @@ from s2t.face import CoeffSequence
 from s2t.face.rig.blendshapes import ARKIT_52
 from s2t.style_a.neural.random_weights import tiny_config, write_random_style_a
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # torch work: see one_thread in tests/conftest.py
+
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
@@ -40,12 +42,14 @@ def test_neural_without_a_folder_or_with_missing_files_is_a_clear_exit_2(files, 
     assert not (tmp_path / "a.mp4").exists()
 
 
+@pytest.mark.slow
 def test_generate_with_a_style_a_folder_renders_neurally(files, tmp_path):
     out = tmp_path / "neural.mp4"
     assert generate(files, out, "--style-a", str(files / "style_a")) == 0
     assert out.stat().st_size > 1000
 
 
+@pytest.mark.slow
 def test_train_style_a_smoke_run_then_resume(files, tmp_path, capsys):
     args = ["train", "style-a", "--style-a", str(files / "style_a"), "--out", str(tmp_path / "run"),
             "--photo", str(files / "photo.png"), "--coeffs", str(files / "take.npz"), "--batch-size", "2",

@@ -25,6 +25,7 @@ def coeffs():
     return CoeffSequence(rig.model_id, 25.0, rig.expression_names, expression, np.zeros((20, 6)))
 
 
+@pytest.mark.slow
 def test_generates_an_mp4_with_one_frame_per_coefficient_and_the_audio(tmp_path, pipeline, coeffs):
     audio = tmp_path / "speech.wav"
     sf.write(audio, 0.1 * np.random.default_rng(0).normal(size=16000), 16000)
@@ -37,6 +38,7 @@ def test_generates_an_mp4_with_one_frame_per_coefficient_and_the_audio(tmp_path,
         assert float(sound.duration * sound.time_base) == pytest.approx(0.8, abs=0.03)
 
 
+@pytest.mark.slow
 def test_coefficients_at_another_frame_rate_are_resampled(tmp_path, pipeline, coeffs):
     slow = coeffs.resample(50.0)
     out = pipeline(data.astronaut(), tmp_path / "a.mp4", coeffs=slow, size=256, progress=False)

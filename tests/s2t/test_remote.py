@@ -48,6 +48,7 @@ def _video_frames(path) -> tuple[int, int, bool]:
         return sum(1 for _ in container.decode(video)), video.width, bool(container.streams.audio)
 
 
+@pytest.mark.slow
 def test_generate_on_backend_writes_the_take(tmp_path, backend, photo, capsys):
     audio = _speech_like(tmp_path / "speech.wav")
     out = tmp_path / "take.mp4"
@@ -60,6 +61,7 @@ def test_generate_on_backend_writes_the_take(tmp_path, backend, photo, capsys):
     assert len(job_folders) == 2  # the coefficients job and the render job both kept their outputs
 
 
+@pytest.mark.slow
 def test_an_emotion_track_travels_to_the_backend(tmp_path, backend, photo):
     audio = _speech_like(tmp_path / "speech.wav")
     track = tmp_path / "track.tsv"
@@ -76,6 +78,7 @@ def test_an_emotion_track_travels_to_the_backend(tmp_path, backend, photo):
     assert params["emotion_blend"] == 0.3 and params["text"] == "He is calm."
 
 
+@pytest.mark.slow
 def test_variants_on_the_backend_are_takes_of_their_own_seeds(tmp_path, backend, photo):
     audio = _speech_like(tmp_path / "speech.wav")
     out = tmp_path / "line.mp4"
@@ -87,6 +90,7 @@ def test_variants_on_the_backend_are_takes_of_their_own_seeds(tmp_path, backend,
     assert sorted(m["params"]["seed"] for m in manifests if m["kind"] == "coefficients") == [7, 8]
 
 
+@pytest.mark.slow
 def test_generate_on_backend_renders_given_coefficients_in_order(tmp_path, backend, photo):
     t = np.linspace(0, 1, 12)
     expression = np.zeros((12, len(ARKIT_52)), np.float32)

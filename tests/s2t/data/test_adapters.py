@@ -19,6 +19,8 @@ from s2t.face.rig import RIG_ID, build_rig
 from s2t.style_a.cpu_renderer import CpuRenderer
 from s2t.style_a.photo import prepare_photo
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # torch work: see one_thread in tests/conftest.py
+
 SOURCE_FPS = 30
 NUM_SOURCE_FRAMES = 36  # 1.2 s -> 30 frames at 25 fps
 AUDIO_RATE = 44100
@@ -149,6 +151,7 @@ def test_layout_readers(tmp_path, media):
         folder_clips(own)
 
 
+@pytest.mark.slow
 def test_mead_corpus_recovers_the_driving_curves(tmp_path, media):
     mead = tmp_path / "MEAD"
     place(media.talking, mead / "M003/video/front/happy/level_2/001.mp4")
@@ -188,6 +191,7 @@ def test_mead_corpus_recovers_the_driving_curves(tmp_path, media):
     assert np.sqrt(np.mean(separate.audio[(t > 0.1) & (t < 0.5)] ** 2)) == pytest.approx(0.2 / np.sqrt(2), rel=0.1)
 
 
+@pytest.mark.slow
 def test_hdtf_corpus(tmp_path, media):
     place(media.talking, tmp_path / "HDTF/WDA_BarackObama_000.mp4")
     summary = build_video_corpus(tmp_path / "HDTF", tmp_path / "corpus", layout="hdtf", progress=False)
@@ -198,6 +202,7 @@ def test_hdtf_corpus(tmp_path, media):
         ("WDA_BarackObama", "neutral", 1, "WDA_BarackObama_000.mp4")  # fmt: skip
 
 
+@pytest.mark.slow
 def test_folder_corpus_skips_bad_clips_with_reasons_and_resumes(tmp_path, media):
     own = tmp_path / "own"
     place(media.talking, own / "alice/take1.mp4")

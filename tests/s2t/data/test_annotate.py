@@ -17,6 +17,8 @@ from s2t.face.model import FaceModel
 from s2t.face.rig.blendshapes import ARKIT_52
 from s2t.style_e.train import read_annotations
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # torch work: see one_thread in tests/conftest.py
+
 FPS = 25
 INDEX = {name: k for k, name in enumerate(ARKIT_52)}
 
@@ -202,7 +204,7 @@ def record(emotion: str, level: int = 3, source: str = "", root: Path = Path("."
                              source)  # fmt: skip
 
 
-def test_minilm_ranking_prefers_the_matching_description(minilm, one_thread):
+def test_minilm_ranking_prefers_the_matching_description(minilm):
     ranker = ReferenceRanker(minilm)
     for emotion, pairs in MATCHING_AND_NOT.items():
         reading = read_action_units(talking(emotion, 1.0), ARKIT_52)
@@ -256,6 +258,7 @@ def test_annotate_corpus_writes_five_distinct_sentences_per_clip(tmp_path, minil
     assert json.loads(export.read_text()) == texts
 
 
+@pytest.mark.slow
 def test_annotation_resumes_and_is_reproducible(tmp_path, minilm, monkeypatch):
     monkeypatch.setattr(annotate, "load_text_encoder", lambda name: minilm)
     root = tmp_path / "corpus"

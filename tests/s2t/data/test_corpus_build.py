@@ -32,6 +32,7 @@ def test_augmentation_keeps_length_timing_and_is_reproducible():
     assert np.argmax(np.abs(rir)) == 0  # the direct path leads: no time shift
 
 
+@pytest.mark.slow
 def test_build_resume_extend_and_determinism(espeak, tmp_path):
     first = build_synthetic_corpus(tmp_path / "a", TINY, seed=7, workers=0, progress=False)
     assert first["clips"] >= 2 and first["seconds"] >= 5.0

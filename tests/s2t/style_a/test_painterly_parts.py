@@ -57,6 +57,7 @@ def test_lips_take_the_art_faces_lip_colour_and_skin_stays(photo, blue_lipped_ar
     assert blue_skin[0] > blue_skin[2]  # the skin is not blue
 
 
+@pytest.mark.slow
 def test_renderer_source_uses_part_colours_only_when_the_art_has_a_face(photo, blue_lipped_art):
     picture, points = photo
     art, _ = blue_lipped_art

@@ -50,6 +50,7 @@ def test_no_change_for_zero_strength_or_same_face(rig, photo):
         shape_identity(rig, identity, photo.landmarks, photo.landmarks, 1.5)
 
 
+@pytest.mark.slow
 def test_stylizer_reshapes_only_after_an_art_face(rig, photo):
     from s2t.style_a.artstyle import Stylizer, load_art_preset
 

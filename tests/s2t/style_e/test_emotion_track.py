@@ -78,6 +78,7 @@ def test_schedule_cross_fades_over_the_blend():
     assert one.text(frames).shape == (3,) and one.constant_strength == 0.7
 
 
+@pytest.mark.slow
 def test_a_turn_changes_the_emotion_and_keeps_the_jaw_on_the_audio(trained, tiny):
     """Neutral, then happy from 2 s: the smile rises across the transition only, and jawOpen
     follows the loudness in both halves as it does in a take of either emotion alone."""

@@ -132,6 +132,7 @@ def test_held_out_recipes_avoid_training_voices_and_sentences():
     assert all(len(v) == 1 for v in by_session.values())  # a speaker keeps its voice
 
 
+@pytest.mark.slow
 def test_regressor_trains_and_predicts(tiny, one_thread):
     clips = [tiny.clip(i, "happy" if i % 2 else "neutral") for i in range(8)]
     torch.manual_seed(0)

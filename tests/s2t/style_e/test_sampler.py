@@ -107,6 +107,7 @@ def test_input_errors(tiny):
         StyleE(StyleEModel(tiny.config(text_dim=384)), tiny.text)
 
 
+@pytest.mark.slow
 def test_guidance_moves_from_neutral_toward_the_text(trained, tiny):
     """The tiny model smiles 0.8 for "a happy face" and 0.05 for neutral clips: strength 0
     must give the neutral smile, 1 the happy one, and 1.5 at least as much."""
@@ -119,6 +120,7 @@ def test_guidance_moves_from_neutral_toward_the_text(trained, tiny):
     assert smile[1.5] >= smile[1.0] - 1e-6
 
 
+@pytest.mark.slow
 def test_trained_model_follows_the_audio(trained, tiny):
     """Jaw opening tracks the loudness envelope of unseen audio."""
     style_e = load_style_e(trained.path, text_encoder=tiny.text)
@@ -127,6 +129,7 @@ def test_trained_model_follows_the_audio(trained, tiny):
     assert np.corrcoef(jaw, envelope)[0, 1] > 0.5
 
 
+@pytest.mark.slow
 def test_call_reads_an_audio_file(trained, tiny, tmp_path):
     import wave
 
@@ -145,6 +148,7 @@ def test_call_reads_an_audio_file(trained, tiny, tmp_path):
     np.testing.assert_allclose(sequence.expression, direct.expression, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_variants_differ_and_each_follows_the_audio(trained, tiny):
     style_e = load_style_e(trained.path, text_encoder=tiny.text)
     audio, envelope = tiny.speech(3.0, 99)  # the unseen audio of test_trained_model_follows_the_audio

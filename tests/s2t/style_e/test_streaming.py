@@ -21,6 +21,9 @@ torch.set_num_threads(1)
 from s2t.style_e.denoiser import StyleEConfig, StyleEModel
 from s2t.style_e.sampler import StyleE
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # torch work: see one_thread in tests/conftest.py
+
+
 class OneVector:
     name, dim = "one", 8
     def encode(self, texts):

@@ -14,12 +14,15 @@ from s2t.style_e.train import (
     train_style_e,
 )  # fmt: skip
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # torch work: see one_thread in tests/conftest.py
+
 
 def read_metrics(folder):
     with open(folder / "metrics.csv", newline="") as f:
         return list(csv.DictReader(f))
 
 
+@pytest.mark.slow
 def test_tiny_model_overfits_a_tiny_corpus(trained):
     """Validation loss (here on the training clips) falls at least 5-fold in 120 steps."""
     rows = read_metrics(trained.out)
@@ -30,6 +33,7 @@ def test_tiny_model_overfits_a_tiny_corpus(trained):
     assert trained.path.name == "style_e_0000120.pt"
 
 
+@pytest.mark.slow
 def test_resume_continues_exactly(tiny, tmp_path, one_thread):
     clips = [tiny.clip(i, "happy" if i % 2 else "neutral", seconds=1.0) for i in range(4)]
     settings = dict(batch_size=4, eval_every=5, save_every=5, keep_checkpoints=2, val_fraction=0.0)

@@ -22,6 +22,7 @@ def folder(tmp_path_factory):
     return path
 
 
+@pytest.mark.slow
 def test_round_trip_keeps_trained_weights_config_and_facts(folder, tmp_path):
     model, facts = load_style_a(folder / "style_a.pt")
     assert model.config == tiny_config() and facts["model_id"] == "s2t-arkit52"

@@ -60,6 +60,7 @@ def test_gradients_reach_every_parameter():
         assert parameter.grad is not None and parameter.grad.abs().sum() > 0, name
 
 
+@pytest.mark.slow
 def test_training_learns_to_pass_the_image_through():
     """40 Adam steps cut the error of carrying the image's texture into the 128 px skip
     (its first 3 channels) by at least 5x: the detail Ec exists to hand to the generator."""

@@ -187,6 +187,7 @@ def shift_task(batch: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Te
     return maps, (shift / 3)[:, None, None].expand(-1, 7, 1), warp(maps, pixels_to_flow(offsets))
 
 
+@pytest.mark.slow
 def test_training_learns_the_flow_of_a_known_shift():
     """60 Adam steps cut the interior warping loss on held-out maps by at least 20x."""
     torch.manual_seed(0)

@@ -120,6 +120,7 @@ def seeded_weights(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return weights
 
 
+@pytest.mark.slow
 def test_codes_match_the_pixel2style2pixel_code():
     """Reference values: pSp's own GradualStyleEncoder (its code, with the channel counts
     64/128/256/512 scaled to 16/32/64/128), IR-SE50, 8 styles, these weights and images."""
@@ -167,6 +168,7 @@ def test_latent_avg_of_the_wrong_shape_is_rejected():
         PSPEncoder(TINY, torch.zeros(TINY.n_styles + 1, TINY.style_dim))
 
 
+@pytest.mark.slow
 def test_public_layout_checkpoint_loads_strictly(tiny, tmp_path):
     latent_avg = torch.randn(TINY.n_styles, TINY.style_dim)
     path = save(public_checkpoint(tiny, latent_avg, start_from_latent_avg=True), tmp_path)

@@ -84,6 +84,7 @@ def test_gradients_reach_every_parameter():
         assert parameter.grad is not None and parameter.grad.abs().sum() > 0, name
 
 
+@pytest.mark.slow
 def test_training_learns_a_correction():
     """40 Adam steps cut the error to a corrected map (half the contrast, shifted by 0.1) by 4x."""
     refiner = tiny_refiner()

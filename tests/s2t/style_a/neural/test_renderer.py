@@ -56,6 +56,7 @@ def moving(model) -> StyleA:
     return moved
 
 
+@pytest.mark.slow
 def test_frames_stream_in_order_with_any_batch_size(moving, identity):
     seq = sequence(7)
     one = list(make(moving, identity, batch_size=1).frames(seq))

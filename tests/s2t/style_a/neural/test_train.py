@@ -53,6 +53,7 @@ def trainer_for(frozen, data, **options) -> StyleATrainer:
                           config, device="cpu")
 
 
+@pytest.mark.slow
 def test_a_few_steps_reduce_the_loss(frozen, data):
     trainer = trainer_for(frozen, data, adv_weight=0.0, steps=8)
     frames = list(range(FRAMES))
@@ -67,6 +68,7 @@ def test_a_few_steps_reduce_the_loss(frozen, data):
     assert loss() < 0.9 * before
 
 
+@pytest.mark.slow
 def test_resume_continues_where_the_run_stopped(frozen, data, tmp_path):
     options = {"adv_weight": 0.05, "r1_every": 2}
     train_style_a(trainer_for(frozen, data, **options, steps=2), tmp_path / "run", model_id="s2t-arkit52",
@@ -90,6 +92,7 @@ def test_resume_continues_where_the_run_stopped(frozen, data, tmp_path):
     assert grid.shape == (256, 128 * 5, 3)
 
 
+@pytest.mark.slow
 def test_the_checkpoint_renders_like_the_trained_model(frozen, data, tmp_path):
     trainer = trainer_for(frozen, data, adv_weight=0.0, steps=2)
     path = train_style_a(trainer, tmp_path, model_id="s2t-arkit52", channel_names=list(ARKIT_52))
