@@ -189,6 +189,7 @@ def test_cancel_stops_a_running_job_within_a_frame(start_server, connect):
     assert client.status(job.job_id)["job"]["state"] == "cancelled"
 
 
+@pytest.mark.slow
 def test_cancel_a_queued_job_before_it_runs(start_server, connect):
     client = connect(start_server(workers=1))
     busy = client.submit("count", {"frames": 20, "delay": 0.02})
@@ -231,6 +232,7 @@ def test_wrong_version_and_oversized_frames_get_error_replies(start_server, conn
     assert info.value.code == p.TOO_LARGE
 
 
+@pytest.mark.slow
 def test_fuzzed_messages_all_get_answers_and_the_backend_keeps_working(start_server, connect, take):
     """A bounded loop of random and half-valid messages; each must be answered within 2 s."""
     import json

@@ -77,6 +77,7 @@ def test_fit_face_on_a_photo_without_a_face(tmp_path, capsys):
     assert "no face" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_rig_export_formats(tmp_path):
     for name in ("rig.glb", "rig.obj", "rig.npz"):
         assert main(["rig", "export", "-o", str(tmp_path / name)]) == 0
@@ -245,6 +246,7 @@ def test_a_decompression_bomb_is_refused_before_decoding(tmp_path, capsys):
     assert "is 12000x12000 pixels; only JPEG photos over 40 megapixels can be read" in one_error_line(capsys)
 
 
+@pytest.mark.slow
 def test_an_interrupt_while_rendering_names_the_partial_file_it_left(tmp_path, capsys, monkeypatch):
     from skimage import data
 

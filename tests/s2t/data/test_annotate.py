@@ -238,6 +238,7 @@ def write_corpus(root) -> None:
                                    "source": "test"})  # fmt: skip
 
 
+@pytest.mark.slow
 def test_annotate_corpus_writes_five_distinct_sentences_per_clip(tmp_path, minilm, monkeypatch):
     monkeypatch.setattr(annotate, "load_text_encoder", lambda name: minilm)
     root = tmp_path / "corpus"

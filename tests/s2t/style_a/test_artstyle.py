@@ -90,6 +90,7 @@ def test_tone_curve_matches_distributions_with_bounded_slope():
     assert np.diff(steep(np.linspace(0, 100, 401))).max() <= 2.5 * 0.25 + 1e-6
 
 
+@pytest.mark.slow
 def test_colour_transfer_moves_the_mean_colour_toward_the_art(photo, blue_art):
     style = ArtStyle.from_picture(blue_art)
     out = Stylizer(style, line_work=False, texture=False)(photo)

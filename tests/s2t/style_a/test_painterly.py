@@ -124,6 +124,7 @@ def test_renderer_styles_the_mouth_interior_from_the_painting(rig, portrait):
     assert np.abs(styled[mouth].astype(int) - plain[mouth]).mean() > 5
 
 
+@pytest.mark.slow
 def test_painting_moves_the_texture_from_the_photo_toward_the_art(oil):
     face = cv2.resize(data.astronaut()[0:300, 90:390], (96, 96), interpolation=cv2.INTER_AREA)
     painted = paint(load_efficientnet_lite0(), face, oil, PaintConfig(levels=((1.0, 25),), min_side=16))

@@ -96,6 +96,7 @@ def write_corpus(root, tiny, emotions=("happy", "neutral")):
     return root
 
 
+@pytest.mark.slow
 def test_corpus_clips_take_annotations_and_label_texts(tiny, tmp_path):
     root = write_corpus(tmp_path / "corpus", tiny)
     annotation = {"clip_id": "c0000000", "texts": ["beaming"]}
