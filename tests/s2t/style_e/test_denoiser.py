@@ -4,6 +4,8 @@ import torch
 from s2t.face.rig.blendshapes import ARKIT_52
 from s2t.style_e.denoiser import PRESETS, StyleEConfig, StyleEModel, timestep_embedding
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # torch work: see one_thread in tests/conftest.py
+
 
 def test_default_config_models_the_rig():
     config = StyleEConfig()

@@ -10,6 +10,8 @@ from s2t.style_e.checkpoint import load_style_e
 from s2t.style_e.conditioning import EmotionSchedule, emotion_schedule
 from s2t.style_e.emotion_track import EmotionCue, EmotionTrack, parse_emotion_track, read_emotion_track
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # torch work: see one_thread in tests/conftest.py
+
 HAPPY, NEUTRAL = "a happy face", "a neutral face"
 
 

@@ -9,6 +9,8 @@ from s2t.style_e.denoiser import StyleEModel
 from s2t.style_e.sampler import StyleE, blend_weights, sample_sequence, window_starts
 from s2t.style_e.schedule import NoiseSchedule
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # torch work: see one_thread in tests/conftest.py
+
 
 class WindowMeanModel(StyleEModel):
     """Predicts, for every frame of a window, the mean of the window's last condition feature:
