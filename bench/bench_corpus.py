@@ -26,7 +26,7 @@ import numpy as np
 
 from s2t.data import CorpusIndex, build_synthetic_corpus
 from s2t.data.emotion import EMOTIONS
-from s2t.data.motion import frame_loudness
+from s2t.face.motion import frame_loudness
 from s2t.data.phonemes import boundary_errors, normalize_phones, refine_closures
 from s2t.data.sentences import load_sentences
 from s2t.data.tts import ARPABET_TO_IPA, SAMPLE_RATE, VoiceSpec, available_engines, synthesize

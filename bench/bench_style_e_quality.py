@@ -248,7 +248,7 @@ def languages_table(style_e, face, exposure: Exposure, seed: int = 103) -> None:
     sentences of the same speakers as the reference. Prints a markdown table."""
     from dataclasses import replace
 
-    from s2t.data.motion import frame_loudness
+    from s2t.face.motion import frame_loudness
     from s2t.data.sentences import load_multilingual
     from s2t.data.synth import render_clip
     from s2t.style_e.evaluate import clip_scores

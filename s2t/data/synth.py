@@ -25,7 +25,7 @@ from s2t.data import corpus
 from s2t.data.augment import apply_augmentation, sample_augmentation
 from s2t.data.emotion import (ARTICULATION_GAIN, EMOTIONS, HEAD_STYLE, action_unit_weights, blend_with_speech,
                               emotion_track, level_intensity, sample_action_units)  # fmt: skip
-from s2t.data.motion import blink_curve, blink_times, frame_loudness, head_pose
+from s2t.face.motion import blink_curve, blink_times, frame_loudness, head_pose
 from s2t.data.phonemes import PAUSE, normalize_phones, refine_closures
 from s2t.data.sentences import SOURCES, Sentence, load_sentences
 from s2t.data.tts import SAMPLE_RATE, EngineUnavailable, Phone, VoiceSpec, available_engines, get_engine, synthesize
