@@ -244,7 +244,7 @@ def build_dataset(folder: str | Path, size: int, *, data: str | Path | None = No
         return StyleADataset(folder)
     if corpus is not None:
         return build_from_videos(folder, corpus, styled, size)
-    from s2t.demo import perform_sample
+    from s2t.data.samples import perform_sample
     from s2t.face import load_face_model
 
     model = load_face_model()
