@@ -16,7 +16,7 @@ from PIL import Image
 
 from s2t.data.samples import sample_photo, sample_speech
 from s2t.face import FaceModel
-from s2t.face.coeffs import export_gltf
+from s2t.face.export import export_gltf
 from s2t.face.fit import render_fit_overlay
 from s2t.face.preview import contact_sheet
 from s2t.pipeline import TalkingHeadPipeline
