@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from s2t.audio import FPS
 from s2t.data.samples import sample_photo, sample_speech
 from s2t.face import FaceModel
 from s2t.face.export import export_gltf
@@ -58,4 +59,4 @@ def preview_frames(video: Path, count: int = 8, size: int = 192) -> np.ndarray:
         frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
     picks = np.linspace(0, len(frames) - 1, count + 2)[1:-1].round().astype(int)
     thumbs = [np.asarray(Image.fromarray(frames[i]).resize((size, size), Image.Resampling.LANCZOS)) for i in picks]
-    return contact_sheet(thumbs, [f"{i / 25:.1f} s" for i in picks], columns=4)
+    return contact_sheet(thumbs, [f"{i / FPS:.1f} s" for i in picks], columns=4)

@@ -50,7 +50,7 @@ import av
 import numpy as np
 from tqdm import tqdm
 
-from s2t.audio.features import load_audio
+from s2t.audio.features import FPS, SAMPLE_RATE, load_audio
 from s2t.data import corpus
 from s2t.data.emotion import EMOTIONS, LEVELS
 from s2t.data.video_fit import ClipRejected, VideoFitConfig, fit_video
@@ -59,9 +59,7 @@ from s2t.face.coeffs import CoeffSequence
 from s2t.media import MediaError
 from s2t.video import probe_video, read_frames
 
-FPS = 25
-SAMPLE_RATE = 16000
-SAMPLES_PER_FRAME = SAMPLE_RATE // FPS
+SAMPLES_PER_FRAME = round(SAMPLE_RATE / FPS)
 ANALYSIS_SIDE = 720
 """Frames are analysed with their longer side at most this: a MEAD face (about 400 px wide in
 1920x1080) becomes about 150 px, plenty for 68 landmarks, at a quarter of the pixels."""

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from s2t.audio import FPS
 from s2t.data.corpus import read_wav
 from s2t.data.synth import animate_speech
 from s2t.data.tts import Phone
@@ -40,7 +41,7 @@ def perform_sample(model: FaceModel, emotion: str = "happy", level: int = 2, see
     anim = animate_speech(audio, phones, emotion, level, np.random.default_rng(seed))
     metadata = {"source": "procedural performer (sample phone timings)", "text": record["text"],
                 "emotion": emotion, "level": level, "seed": seed}
-    return CoeffSequence(model.model_id, 25.0, model.expression_names, anim.expression, anim.pose, metadata)
+    return CoeffSequence(model.model_id, FPS, model.expression_names, anim.expression, anim.pose, metadata)
 
 
 __all__ = ["perform_sample", "sample_photo", "sample_speech"]

@@ -21,6 +21,7 @@ from typing import BinaryIO
 import numpy as np
 import scipy.io
 
+from s2t.audio import FPS
 from s2t.face.bfm import BFM_EXPRESSION_NAMES, BFM_MODEL_ID
 
 FORMAT_NAME = "s2t-coeff-sequence"
@@ -209,7 +210,7 @@ class CoeffSequence:
     # -- SadTalker -----------------------------------------------------------------------
 
     @classmethod
-    def from_sadtalker_mat(cls, path: str | Path, fps: float = 25.0) -> "CoeffSequence":
+    def from_sadtalker_mat(cls, path: str | Path, fps: float = FPS) -> "CoeffSequence":
         """Read SadTalker's ``coeff_3dmm``: ``(T, 70)``, or ``(T, 73)`` whose 3 crop columns are ignored."""
         try:
             contents = scipy.io.loadmat(path)
