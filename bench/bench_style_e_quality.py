@@ -248,10 +248,10 @@ def languages_table(style_e, face, exposure: Exposure, seed: int = 103) -> None:
     sentences of the same speakers as the reference. Prints a markdown table."""
     from dataclasses import replace
 
-    from s2t.face.motion import frame_loudness
     from s2t.data.sentences import load_multilingual
     from s2t.data.synth import render_clip
     from s2t.eval.quality import clip_scores
+    from s2t.face.motion import frame_loudness
 
     multilingual = load_multilingual()
     count = max(len(v) for v in multilingual.values())

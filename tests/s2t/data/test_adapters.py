@@ -12,8 +12,7 @@ import numpy as np
 import pytest
 from skimage import data
 
-from s2t.data.adapters import (build_video_corpus, folder_clips, hdtf_clips, mead_clips, read_audio,
-                               read_labels)  # fmt: skip
+from s2t.data.adapters import build_video_corpus, folder_clips, hdtf_clips, mead_clips, read_audio, read_labels
 from s2t.data.corpus import CorpusIndex, write_wav
 from s2t.face.rig import RIG_ID, build_rig
 from s2t.style_a.cpu_renderer import CpuRenderer
