@@ -26,11 +26,11 @@ import numpy as np
 
 from s2t.data import CorpusIndex, build_synthetic_corpus
 from s2t.data.emotion import EMOTIONS
-from s2t.data.motion import frame_loudness
 from s2t.data.phonemes import boundary_errors, normalize_phones, refine_closures
 from s2t.data.sentences import load_sentences
 from s2t.data.tts import ARPABET_TO_IPA, SAMPLE_RATE, VoiceSpec, available_engines, synthesize
 from s2t.face.facs import OPENFACE_AUS, aus_from_blendshapes
+from s2t.face.motion import frame_loudness
 
 TIMING_VOICES = [VoiceSpec("espeak-ng", "en-us+m3"), VoiceSpec("espeak-ng", "en-gb-x-rp+f2", 0.85, 1.2),
                  VoiceSpec("espeak-ng", "en-029+klatt", 1.15), VoiceSpec("flite", "kal16"), VoiceSpec("flite", "awb"),

@@ -5,7 +5,7 @@
         [--work /tmp/s2t_style_e_quality] [--csv bench/style_e_quality.csv] [--plot docs/style_e_quality.png]
 
 ``--next-level`` measures instead what issue #19 asks of Style-E beyond lip sync, on the
-unseen-voices set (:mod:`s2t.style_e.expressiveness`): emotion accuracy and key-channel
+unseen-voices set (:mod:`s2t.eval.expressiveness`): emotion accuracy and key-channel
 activation for label, paraphrased and mild sentences, where the text encoder places the mild
 ones, head motion, variant diversity against lip sync, an emotion change within a take, and
 speed. No regressor is trained for it. ``--languages`` measures lip sync per language
@@ -18,7 +18,7 @@ languages the corpus speaks).
 out, the emotion classifier's training data and the regressor baseline's corpus. The
 regressor (trained with the checkpoint's own step budget and settings, one thread, a few
 minutes) is kept in ``--work`` and reused by later runs. Metrics are defined in
-:mod:`s2t.style_e.evaluate`. Prints markdown; writes one CSV row per (set, variant) and a
+:mod:`s2t.eval.quality`. Prints markdown; writes one CSV row per (set, variant) and a
 figure (lip gap of two held-out clips, confusion matrices).
 """
 
@@ -37,16 +37,16 @@ import torch
 
 from s2t.data import CorpusIndex, build_synthetic_corpus
 from s2t.data.emotion import EMOTIONS
+from s2t.eval.expressiveness import (MILD_SENTENCES, head_motion, key_activation, key_channels, text_neighbours,
+                                     transition_sharpness, variant_diversity)  # fmt: skip
+from s2t.eval.quality import (PARAPHRASES, UNSEEN_ESPEAK_VARIANTS, EmotionClassifier, Exposure, accuracy,
+                              clip_features, confusion, evaluate, ground_truth, held_out_recipes, lip_gap, overlap,
+                              paraphrase, render_held_out)  # fmt: skip
 from s2t.face.coeffs import CoeffSequence
 from s2t.face.rig import build_rig
 from s2t.style_e import load_style_e
 from s2t.style_e.checkpoint import model_from_checkpoint, read_checkpoint, resolve_checkpoint, save_checkpoint
 from s2t.style_e.emotion_track import parse_emotion_track
-from s2t.style_e.evaluate import (PARAPHRASES, UNSEEN_ESPEAK_VARIANTS, EmotionClassifier, Exposure, accuracy,
-                                  clip_features, confusion, evaluate, ground_truth, held_out_recipes, lip_gap,
-                                  overlap, paraphrase, render_held_out)  # fmt: skip
-from s2t.style_e.expressiveness import (MILD_SENTENCES, head_motion, key_activation, key_channels, text_neighbours,
-                                       transition_sharpness, variant_diversity)  # fmt: skip
 from s2t.style_e.regressor import StyleERegressor, train_regressor
 from s2t.style_e.train import TrainConfig, emotion_texts, load_corpus_clips, read_annotations
 
@@ -248,10 +248,10 @@ def languages_table(style_e, face, exposure: Exposure, seed: int = 103) -> None:
     sentences of the same speakers as the reference. Prints a markdown table."""
     from dataclasses import replace
 
-    from s2t.data.motion import frame_loudness
     from s2t.data.sentences import load_multilingual
     from s2t.data.synth import render_clip
-    from s2t.style_e.evaluate import clip_scores
+    from s2t.eval.quality import clip_scores
+    from s2t.face.motion import frame_loudness
 
     multilingual = load_multilingual()
     count = max(len(v) for v in multilingual.values())

@@ -25,13 +25,14 @@ import numpy as np
 from skimage import data
 from threadpoolctl import threadpool_limits
 
-from s2t.data.adapters import read_frames
+from s2t.data.adapters import ANALYSIS_SIDE
 from s2t.data.video_fit import VideoFitConfig, fill_gaps, fit_identity, fit_track, smooth, track_landmarks
 from s2t.face import Camera
 from s2t.face.detect import detect_landmarks
 from s2t.face.rig import build_rig
 from s2t.style_a.cpu_renderer import CpuRenderer
 from s2t.style_a.photo import prepare_photo
+from s2t.video import read_frames
 
 SOURCE_FPS = 30
 
@@ -76,7 +77,7 @@ def timed(fn):
 def measure(path: Path, jaw: np.ndarray, yaw: np.ndarray) -> dict:
     rig, config = build_rig(), VideoFitConfig()
     detect_landmarks(data.astronaut())  # load dlib's models outside the timings
-    frames, decode = timed(lambda: list(read_frames(path)))
+    frames, decode = timed(lambda: list(read_frames(path, max_side=ANALYSIS_SIDE)))
     count = len(frames)
     track, landmarks = timed(lambda: track_landmarks(frames, config))
     _, full_search = timed(lambda: [detect_landmarks(f, max_detect_side=config.full_detect_side) for f in frames[:10]])

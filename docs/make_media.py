@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from s2t.demo import perform_sample, sample_photo, sample_speech
+from s2t.data.samples import perform_sample, sample_photo, sample_speech
 from s2t.face.preview import contact_sheet
 from s2t.face.rig import build_rig
 from s2t.pipeline import TalkingHeadPipeline

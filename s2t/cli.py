@@ -125,7 +125,7 @@ def cmd_rig_export(model_name: str, out: Path) -> None:
     import trimesh
 
     from s2t.face import CoeffSequence
-    from s2t.face.coeffs import export_gltf
+    from s2t.face.export import export_gltf
 
     suffix = out.suffix.lower()
     if suffix not in (".npz", ".obj", ".glb"):
@@ -165,7 +165,7 @@ def cmd_coeffs_info(path: str) -> None:
 
 
 def cmd_coeffs_export(path: str, model_name: str, out: Path) -> None:
-    from s2t.face.coeffs import export_gltf, export_obj_sequence
+    from s2t.face.export import export_gltf, export_obj_sequence
 
     seq = _load_sequence(path)
     if out.suffix.lower() == ".glb":

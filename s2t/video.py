@@ -1,6 +1,7 @@
-"""MP4 output with the speech muxed in, written as frames arrive (PyAV bundles FFmpeg).
+"""Video files in and out (PyAV bundles FFmpeg): probing and reading frames at the model's
+frame rate, and MP4 output with the speech muxed in, written as frames arrive.
 
-The file is written as ``NAME.partial.mp4`` and renamed to ``NAME.mp4`` only when the last
+The output file is written as ``NAME.partial.mp4`` and renamed to ``NAME.mp4`` only when the last
 frame is in, so an interrupted render leaves a playable partial file that never passes for
 a finished one. Audio is decoded, resampled and encoded in step with the video, so an hour
 of speech never sits in memory.
@@ -16,13 +17,12 @@ from pathlib import Path
 import av
 import numpy as np
 
+from s2t.audio import FPS
+from s2t.media import MediaError, ffmpeg_reason
+
 AUDIO_RATE = 48000
 MAX_AUDIO_SECONDS = 30 * 60.0
 """The longest speech a job takes by default (``--max-audio-minutes`` in ``s2t`` and ``s2t-backend``)."""
-
-
-class MediaError(ValueError):
-    """Audio or video input that cannot be used, or an output that cannot be written."""
 
 
 @dataclass(frozen=True)
@@ -30,11 +30,6 @@ class AudioInfo:
     duration: float
     sample_rate: int
     channels: int
-
-
-def ffmpeg_reason(exc: av.error.FFmpegError) -> str:
-    """FFmpeg's reason without its error number and file name ("Invalid data found when processing input")."""
-    return getattr(exc, "strerror", None) or str(exc)
 
 
 def probe_audio(path: str | Path, *, max_seconds: float | None = None, label: str | None = None) -> AudioInfo:
@@ -77,6 +72,73 @@ def _stream_duration(container, stream) -> float:
     # Some formats carry no duration: count the samples (decodes once, frame by frame).
     samples = sum(frame.samples for frame in container.decode(stream))
     return samples / stream.codec_context.sample_rate
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    width: int
+    height: int
+    fps: float  # the source's frame rate
+    duration: float | None  # seconds, when the container says
+    audio_offset: float | None  # audio start minus video start (s); None without an audio track
+
+
+def probe_video(path: str | Path) -> VideoInfo:
+    """Size, rate, duration and audio offset of a video file; :class:`MediaError` if unusable."""
+    path = Path(path)
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                raise MediaError(f"{str(path)!r} has no video stream")
+            video = container.streams.video[0]
+            rate = video.average_rate or video.guessed_rate or video.base_rate
+            duration = float(video.duration * video.time_base) if video.duration and video.time_base else \
+                (container.duration / av.time_base if container.duration else None)  # fmt: skip
+            offset = None
+            if container.streams.audio:
+                audio = container.streams.audio[0]
+                offset = _start_seconds(audio) - _start_seconds(video)
+            width, height = video.codec_context.width, video.codec_context.height
+            return VideoInfo(width, height, float(rate or FPS), duration, offset)
+    except av.error.FFmpegError as exc:
+        raise MediaError(f"cannot read video {str(path)!r}: {exc}") from None
+
+
+def _start_seconds(stream) -> float:
+    return float(stream.start_time * stream.time_base) if stream.start_time is not None and stream.time_base else 0.0
+
+
+def read_frames(path: str | Path, fps: float = FPS, max_side: int | None = None) -> Iterator[np.ndarray]:
+    """The video's frames as RGB uint8 ``(H, W, 3)`` at ``fps``, by timestamps: output frame
+    ``k`` (time ``k / fps`` after the first frame) is the source frame nearest in time; the
+    clip lasts until the last source frame ends. Frames larger than ``max_side`` (when given)
+    are downscaled by FFmpeg (area averaging). A source frame is converted once, however often
+    it is shown (the same array is yielded again), and dropped frames are never converted."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        width, height = stream.codec_context.width, stream.codec_context.height
+        scale = 1.0 if max_side is None else min(1.0, max_side / max(width, height))
+        size = {"width": max(2, round(width * scale)), "height": max(2, round(height * scale))}
+        step = 1.0 / float(stream.average_rate or stream.guessed_rate or fps)  # a source frame's duration
+
+        def convert(frame: av.VideoFrame) -> np.ndarray:
+            return frame.to_ndarray(format="rgb24", interpolation="AREA", **size)
+
+        previous, image, previous_time, start, k = None, None, 0.0, None, 0
+        for count, frame in enumerate(container.decode(stream)):
+            now = frame.time if frame.time is not None else count * step
+            start = now if start is None else start
+            now -= start
+            while previous is not None and k / fps < (previous_time + now) / 2:
+                image = convert(previous) if image is None else image
+                yield image
+                k += 1
+            previous, image, previous_time = frame, None, now
+        if previous is not None:
+            image = convert(previous) if image is None else image
+            for _ in range(k, max(1, round((previous_time + step) * fps))):
+                yield image
 
 
 def _audio_frames(path: Path) -> Iterator[av.AudioFrame]:

@@ -20,7 +20,7 @@ import av
 import numpy as np
 from scipy.signal import lfilter
 
-from s2t.video import MediaError, ffmpeg_reason
+from s2t.media import MediaError, ffmpeg_reason
 
 SAMPLE_RATE = 16000
 FPS = 25.0

@@ -5,9 +5,9 @@ Each source clip becomes one corpus clip, exactly as the synthetic builder write
 fitted to every frame (:mod:`s2t.data.video_fit`), at 25 fps, ``T`` frames and
 ``T x 640`` samples. So Style-E trains on them unchanged.
 
-Decoding (PyAV): video frames are resampled to 25 fps by their timestamps (each output
-frame shows the source frame nearest to its time, so any source rate works and frames are
-repeated or dropped as needed) and analysed with the longer side at most
+Decoding (PyAV, :func:`s2t.video.read_frames`): video frames are resampled to 25 fps by their
+timestamps (each output frame shows the source frame nearest to its time, so any source rate
+works and frames are repeated or dropped as needed) and analysed with the longer side at most
 :data:`ANALYSIS_SIDE` pixels. Audio is decoded, channels averaged and resampled to 16 kHz by
 FFmpeg, shifted by the streams' start-time difference, and cut or padded to the video's
 length.
@@ -41,7 +41,6 @@ import logging
 import re
 import time
 from collections import Counter, deque
-from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -51,17 +50,16 @@ import av
 import numpy as np
 from tqdm import tqdm
 
-from s2t.audio.features import load_audio
+from s2t.audio.features import FPS, SAMPLE_RATE, load_audio
 from s2t.data import corpus
 from s2t.data.emotion import EMOTIONS, LEVELS
 from s2t.data.video_fit import ClipRejected, VideoFitConfig, fit_video
 from s2t.face import load_face_model
 from s2t.face.coeffs import CoeffSequence
-from s2t.video import MediaError
+from s2t.media import MediaError
+from s2t.video import probe_video, read_frames
 
-FPS = 25
-SAMPLE_RATE = 16000
-SAMPLES_PER_FRAME = SAMPLE_RATE // FPS
+SAMPLES_PER_FRAME = round(SAMPLE_RATE / FPS)
 ANALYSIS_SIDE = 720
 """Frames are analysed with their longer side at most this: a MEAD face (about 400 px wide in
 1920x1080) becomes about 150 px, plenty for 68 landmarks, at a quarter of the pixels."""
@@ -91,73 +89,6 @@ class SourceClip:
 
 
 # --- decoding ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class VideoInfo:
-    width: int
-    height: int
-    fps: float  # the source's frame rate
-    duration: float | None  # seconds, when the container says
-    audio_offset: float | None  # audio start minus video start (s); None without an audio track
-
-
-def probe_video(path: str | Path) -> VideoInfo:
-    """Size, rate, duration and audio offset of a video file; :class:`MediaError` if unusable."""
-    path = Path(path)
-    try:
-        with av.open(str(path)) as container:
-            if not container.streams.video:
-                raise MediaError(f"{str(path)!r} has no video stream")
-            video = container.streams.video[0]
-            rate = video.average_rate or video.guessed_rate or video.base_rate
-            duration = float(video.duration * video.time_base) if video.duration and video.time_base else \
-                (container.duration / av.time_base if container.duration else None)  # fmt: skip
-            offset = None
-            if container.streams.audio:
-                audio = container.streams.audio[0]
-                offset = _start_seconds(audio) - _start_seconds(video)
-            width, height = video.codec_context.width, video.codec_context.height
-            return VideoInfo(width, height, float(rate or FPS), duration, offset)
-    except av.error.FFmpegError as exc:
-        raise MediaError(f"cannot read video {str(path)!r}: {exc}") from None
-
-
-def _start_seconds(stream) -> float:
-    return float(stream.start_time * stream.time_base) if stream.start_time is not None and stream.time_base else 0.0
-
-
-def read_frames(path: str | Path, fps: float = FPS, max_side: int = ANALYSIS_SIDE) -> Iterator[np.ndarray]:
-    """The video's frames as RGB uint8 ``(H, W, 3)`` at ``fps``, by timestamps: output frame
-    ``k`` (time ``k / fps`` after the first frame) is the source frame nearest in time; the
-    clip lasts until the last source frame ends. Frames larger than ``max_side`` are
-    downscaled by FFmpeg (area averaging). A source frame is converted once, however often
-    it is shown (the same array is yielded again), and dropped frames are never converted."""
-    with av.open(str(path)) as container:
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        width, height = stream.codec_context.width, stream.codec_context.height
-        scale = min(1.0, max_side / max(width, height))
-        size = {"width": max(2, round(width * scale)), "height": max(2, round(height * scale))}
-        step = 1.0 / float(stream.average_rate or stream.guessed_rate or fps)  # a source frame's duration
-
-        def convert(frame: av.VideoFrame) -> np.ndarray:
-            return frame.to_ndarray(format="rgb24", interpolation="AREA", **size)
-
-        previous, image, previous_time, start, k = None, None, 0.0, None, 0
-        for count, frame in enumerate(container.decode(stream)):
-            now = frame.time if frame.time is not None else count * step
-            start = now if start is None else start
-            now -= start
-            while previous is not None and k / fps < (previous_time + now) / 2:
-                image = convert(previous) if image is None else image
-                yield image
-                k += 1
-            previous, image, previous_time = frame, None, now
-        if previous is not None:
-            image = convert(previous) if image is None else image
-            for _ in range(k, max(1, round((previous_time + step) * fps))):
-                yield image
 
 
 def read_audio(path: str | Path, num_frames: int, offset: float = 0.0) -> np.ndarray:
@@ -270,7 +201,7 @@ def convert_clip(clip: SourceClip, face_model: str = "s2t-arkit52",
         raise MediaError(f"{clip.source} has no audio track")
     model = _face_model(face_model)
     expected = None if info.duration is None else max(1, round(info.duration * FPS))
-    fit = fit_video(model, read_frames(clip.video), FPS, config, expected)
+    fit = fit_video(model, read_frames(clip.video, FPS, ANALYSIS_SIDE), FPS, config, expected)
     num_frames = len(fit.expression)
     audio = read_audio(audio_path, num_frames, offset)
     metadata = {

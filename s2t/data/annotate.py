@@ -223,10 +223,11 @@ def render_frames(coeffs: CoeffSequence, face_model: FaceModel, picks: list[int]
 
 def video_frames(path: Path, picks: list[int]) -> list[np.ndarray]:
     """Frames ``picks`` of a source video at the corpus's 25 fps, as the video adapters index them."""
-    from s2t.data.adapters import read_frames
+    from s2t.data.adapters import ANALYSIS_SIDE
+    from s2t.video import read_frames
 
     frames, wanted = [], set(picks)
-    for k, frame in enumerate(read_frames(path)):
+    for k, frame in enumerate(read_frames(path, max_side=ANALYSIS_SIDE)):
         if k in wanted:
             frames.append(frame)
         if len(frames) == len(wanted):

@@ -21,21 +21,21 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from s2t.audio import FPS
 from s2t.data import corpus
 from s2t.data.augment import apply_augmentation, sample_augmentation
 from s2t.data.emotion import (ARTICULATION_GAIN, EMOTIONS, HEAD_STYLE, action_unit_weights, blend_with_speech,
                               emotion_track, level_intensity, sample_action_units)  # fmt: skip
-from s2t.data.motion import blink_curve, blink_times, frame_loudness, head_pose
 from s2t.data.phonemes import PAUSE, normalize_phones, refine_closures
 from s2t.data.sentences import SOURCES, Sentence, load_sentences
 from s2t.data.tts import SAMPLE_RATE, EngineUnavailable, Phone, VoiceSpec, available_engines, get_engine, synthesize
 from s2t.data.visemes import PARAMS, articulation_curves, articulation_to_blendshapes, vowel_loudness
 from s2t.face.coeffs import CoeffSequence
+from s2t.face.motion import blink_curve, blink_times, frame_loudness, head_pose
 from s2t.face.rig import RIG_ID
 from s2t.face.rig.blendshapes import ARKIT_52
 from s2t.face.rig.identity import IDENTITY_NAMES
 
-FPS = 25
 NUM_SPEAKERS = 256
 SESSION_CLIPS = len(EMOTIONS)
 GENERATOR_VERSION = 1  # bump when the same (seed, index) would give different clips

@@ -16,6 +16,7 @@ topology, so the fit uses two kinds of correspondence, both tables here:
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import threading
@@ -68,6 +69,7 @@ CONTOURS: dict[str, tuple[int, ...]] = {
 
 _lock = threading.Lock()  # one MediaPipe graph per process; its process() is not re-entrant
 _noted = False
+log = logging.getLogger(__name__)
 
 
 def ibug68_from_mesh(mesh: np.ndarray) -> np.ndarray:
@@ -100,13 +102,15 @@ def mediapipe_unavailable() -> str | None:
 
 
 def note_fallback_once() -> None:
-    """Say once per process that the fit falls back to dlib's 68 points, and why."""
+    """Say once per process that the fit falls back to dlib's 68 points, and why: a warning on
+    this module's logger, which Python prints to stderr as it is while nothing configures
+    logging (the CLI's one-line note) and which a library user can silence or route."""
     global _noted
     reason = mediapipe_unavailable()
     if reason and not _noted:
         _noted = True
-        print(f"note: {reason}; fitting dlib's 68 landmarks (for the 478-point mesh: the [mediapipe] extra, "
-              "then pip install --no-deps mediapipe==0.10.14; see docs/face-model.md)", file=sys.stderr)
+        log.warning("note: %s; fitting dlib's 68 landmarks (for the 478-point mesh: the [mediapipe] extra, "
+                    "then pip install --no-deps mediapipe==0.10.14; see docs/face-model.md)", reason)
 
 
 @contextmanager

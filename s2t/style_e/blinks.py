@@ -3,15 +3,15 @@
 Blink timing is not in the speech, so a model that predicts x_0 averages blinks away unless
 sampling happens to place them (the second embedded checkpoint's lids barely move:
 bench/RESULTS.md). Like SadTalker, which draws blinks at random for the same reason, a take
-without a blink of its own gets natural ones from the corpus's blink model (gamma-spaced,
-asymmetric close/open shapes, :mod:`s2t.data.motion`), seeded by the take's seed.
+without a blink of its own gets natural ones from the blink model the corpus is animated with
+(gamma-spaced, asymmetric close/open shapes, :mod:`s2t.face.motion`), seeded by the take's seed.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from s2t.data.motion import blink_curve, blink_times
+from s2t.face.motion import blink_curve, blink_times
 
 BLINK_CHANNELS = ("eyeBlinkLeft", "eyeBlinkRight")
 CLOSED = 0.5  # a generated blink counts if the lid gets at least this far

@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, fields
 import torch
 from torch import nn
 
+from s2t.audio import FPS
 from s2t.face.rig import RIG_ID
 from s2t.face.rig.blendshapes import ARKIT_52
 from s2t.style_e.conditioning import ConditionEncoder
@@ -47,7 +48,7 @@ class StyleEConfig:
     model_id: str = RIG_ID
     channel_names: tuple[str, ...] = ARKIT_52
     expression_range: tuple[float, float] | None = (0.0, 1.0)  # clip generated expression to this; None: no clip
-    fps: float = 25.0
+    fps: float = FPS
     window: int = 64  # frames the MLP sees at once (2.56 s at 25 fps)
     latent_dim: int = 256
     num_layers: int = 8

@@ -11,7 +11,7 @@ from PIL import Image
 import s2t
 from s2t.cli import main
 from s2t.face import CoeffSequence, FaceModel
-from s2t.demo import perform_sample
+from s2t.data.samples import perform_sample
 from s2t.face.rig import build_rig
 from s2t.face.rig.blendshapes import ARKIT_52
 

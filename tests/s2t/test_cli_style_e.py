@@ -59,7 +59,7 @@ def test_bad_tracks_exit_2_with_one_line(tmp_path, speech, capsys, content, extr
 
 @pytest.mark.slow
 def test_variants_are_separate_takes(tmp_path, capsys):
-    from s2t.demo import sample_speech
+    from s2t.data.samples import sample_speech
 
     speech, _ = sample_speech()
     code, err = run(capsys, "generate-coeffs", "--audio", str(speech), "--emotion", "He is happy.", "--seed", "5",
@@ -76,7 +76,7 @@ def test_variants_are_separate_takes(tmp_path, capsys):
 def test_generate_refuses_track_options_it_cannot_honour(tmp_path, speech, capsys):
     from PIL import Image
 
-    from s2t.demo import sample_photo
+    from s2t.data.samples import sample_photo
 
     photo = tmp_path / "photo.png"
     Image.fromarray(sample_photo()).save(photo)

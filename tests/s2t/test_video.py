@@ -1,9 +1,11 @@
+from fractions import Fraction
+
 import av
 import numpy as np
 import pytest
 import soundfile as sf
 
-from s2t.video import MAX_AUDIO_SECONDS, MediaError, VideoWriter, probe_audio
+from s2t.video import MAX_AUDIO_SECONDS, MediaError, VideoWriter, probe_audio, probe_video, read_frames
 
 
 @pytest.fixture
@@ -100,3 +102,35 @@ def test_audio_over_a_length_limit_is_refused_from_its_header_and_ffmpeg_errors_
     assert str(info.value) in ("cannot read the audio: Invalid data found when processing input (is it a sound file?)",
                                "the audio has no sound in it (no audio stream)")
     assert MAX_AUDIO_SECONDS == 1800.0
+
+
+def _lossless(path, frames, fps):
+    """A lossless H.264 video of ``frames`` at ``fps``, no audio."""
+    with av.open(str(path), "w") as container:
+        video = container.add_stream("libx264", rate=fps)
+        video.width, video.height, video.pix_fmt = frames[0].shape[1], frames[0].shape[0], "yuv420p"
+        video.options = {"qp": "0", "preset": "ultrafast"}
+        for i, frame in enumerate(frames):
+            picture = av.VideoFrame.from_ndarray(frame, format="rgb24")
+            picture.pts, picture.time_base = i, Fraction(1, fps)
+            container.mux(video.encode(picture))
+        container.mux(video.encode())
+
+
+@pytest.mark.parametrize("source_fps, count, expected", [(24, 24, 25), (50, 30, 15), (30, 36, 30), (15, 15, 25)])
+def test_frames_are_resampled_to_25_fps_by_timestamps(tmp_path, source_fps, count, expected):
+    _lossless(tmp_path / "ramp.mp4", [np.full((32, 48, 3), 7 * i, np.uint8) for i in range(count)], source_fps)
+    out = list(read_frames(tmp_path / "ramp.mp4"))
+    assert len(out) == expected and out[0].shape == (32, 48, 3)
+    nearest = np.floor(np.arange(expected) * source_fps / 25 + 0.5).astype(int)  # ties go to the later frame
+    assert [round(f.mean() / 7) for f in out] == nearest.tolist()
+    assert next(read_frames(tmp_path / "ramp.mp4", max_side=24)).shape == (16, 24, 3)
+
+
+def test_probe_video_reads_size_and_rate_and_refuses_sound_only_files(tmp_path, speech):
+    _lossless(tmp_path / "clip.mp4", [np.zeros((32, 48, 3), np.uint8)] * 12, 30)
+    info = probe_video(tmp_path / "clip.mp4")
+    assert (info.width, info.height, info.fps, info.audio_offset) == (48, 32, 30.0, None)
+    assert info.duration == pytest.approx(0.4, abs=0.04)
+    with pytest.raises(MediaError, match="has no video stream"):
+        probe_video(speech)

@@ -170,7 +170,8 @@ def build_from_cpu_renderer(out: str | Path, model: FaceModel, photo: str | Path
 
 def _styled_frames(styled: Path, source: str) -> Iterable[np.ndarray] | None:
     """The stylised frames for corpus source path ``source``: a video or a folder of images."""
-    from s2t.data.adapters import VIDEO_SUFFIXES, read_frames
+    from s2t.data.adapters import VIDEO_SUFFIXES
+    from s2t.video import read_frames
 
     stem = styled / Path(source).with_suffix("")
     for suffix in VIDEO_SUFFIXES:
@@ -193,9 +194,9 @@ def _crop(image: np.ndarray, box: tuple[float, float, float], size: int) -> np.n
 
 def _video_clip(source_video: Path, styled: Iterable[np.ndarray], seq: CoeffSequence, size: int):
     """(identity, relative coefficients, cropped target frames) of one corpus clip."""
-    from s2t.data.adapters import read_frames
     from s2t.face.detect import detect_landmarks
     from s2t.style_a.photo import head_crop
+    from s2t.video import read_frames
 
     first = next(iter(read_frames(source_video, max_side=4096)))
     height, width = first.shape[:2]
@@ -244,7 +245,7 @@ def build_dataset(folder: str | Path, size: int, *, data: str | Path | None = No
         return StyleADataset(folder)
     if corpus is not None:
         return build_from_videos(folder, corpus, styled, size)
-    from s2t.demo import perform_sample
+    from s2t.data.samples import perform_sample
     from s2t.face import load_face_model
 
     model = load_face_model()

@@ -8,7 +8,7 @@ from s2t.audio.features import (
     frame_mel_windows, iter_frame_mel_windows, load_audio, mel_filters, mel_rows, mel_window_rows, melspectrogram,
     num_video_frames, stft_magnitude,
 )  # fmt: skip
-from s2t.video import MediaError
+from s2t.media import MediaError
 
 
 def speechlike(seconds: float = 2.0, seed: int = 0) -> np.ndarray:

@@ -12,8 +12,7 @@ import numpy as np
 import pytest
 from skimage import data
 
-from s2t.data.adapters import (build_video_corpus, folder_clips, hdtf_clips, mead_clips, read_audio, read_frames,
-                               read_labels)  # fmt: skip
+from s2t.data.adapters import build_video_corpus, folder_clips, hdtf_clips, mead_clips, read_audio, read_labels
 from s2t.data.corpus import CorpusIndex, write_wav
 from s2t.face.rig import RIG_ID, build_rig
 from s2t.style_a.cpu_renderer import CpuRenderer
@@ -92,18 +91,6 @@ def place(src: Path, dst: Path) -> None:
 def source_frame_of(k: np.ndarray, source_fps: float) -> np.ndarray:
     """The source frame nearest in time to 25 fps frame ``k`` (ties go to the later one)."""
     return np.floor(k * source_fps / 25 + 0.5).astype(int)
-
-
-@pytest.mark.parametrize("source_fps, count, expected", [(24, 24, 25), (50, 30, 15), (30, 36, 30), (15, 15, 25)])
-def test_frames_are_resampled_to_25_fps_by_timestamps(tmp_path, source_fps, count, expected):
-    frames = [np.full((32, 32, 3), 7 * i, np.uint8) for i in range(count)]
-    encode(tmp_path / "ramp.mp4", frames, source_fps)
-    out = list(read_frames(tmp_path / "ramp.mp4"))
-    assert len(out) == expected
-    shown = [round(f.mean() / 7) for f in out]
-    assert shown == source_frame_of(np.arange(expected), source_fps).tolist()
-    small = next(read_frames(tmp_path / "ramp.mp4", max_side=16))
-    assert small.shape == (16, 16, 3)
 
 
 def test_audio_is_shifted_by_the_stream_offset_and_cut_to_the_video(tmp_path):

@@ -170,8 +170,8 @@ def test_pose_weight_and_motion_terms():
 
 
 def test_grammar_texts_vary_per_clip_and_follow_the_level():
-    from s2t.style_e.expressiveness import MILD_SENTENCES
-    from s2t.style_e.evaluate import PARAPHRASES
+    from s2t.eval.expressiveness import MILD_SENTENCES
+    from s2t.eval.quality import PARAPHRASES
     first = grammar_texts("c0001", "angry", 1)
     assert len(first) == 3 == len(set(first)) and first == grammar_texts("c0001", "angry", 1)
     assert grammar_texts("c0002", "angry", 1) != first

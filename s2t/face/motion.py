@@ -1,4 +1,5 @@
-"""Blinks and head motion for synthetic clips.
+"""Blinks and head motion: the procedural model the synthetic corpus animates with and Style-E
+falls back on for takes without blinks (:mod:`s2t.style_e.blinks`).
 
 Blinks: spontaneous blinking while talking runs at roughly 10-25 a minute with irregular
 gaps (never two within ~0.6 s); one blink closes fast (50-80 ms), may stay shut briefly and

@@ -1,16 +1,12 @@
 import numpy as np
 import pytest
-import torch
 
 from s2t.data.emotion import EMOTIONS
 from s2t.data.synth import clip_recipe
 from s2t.data.tts import ESPEAK_VARIANTS, available_engines
+from s2t.eval.quality import (EmotionClassifier, Exposure, accuracy, clip_scores, confusion, held_out_recipes,
+                              landmark_distance, lip_gap, pearson, with_voice_variant)  # fmt: skip
 from s2t.face.model import FaceModel
-from s2t.style_e.denoiser import StyleEModel
-from s2t.style_e.evaluate import (EmotionClassifier, Exposure, accuracy, clip_scores, confusion, held_out_recipes,
-                                  landmark_distance, lip_gap, pearson, with_voice_variant)  # fmt: skip
-from s2t.style_e.regressor import StyleERegressor, train_regressor
-from s2t.style_e.train import TrainConfig
 
 
 def landmark_face(shift_mm: float = 1.0) -> FaceModel:
@@ -130,21 +126,3 @@ def test_held_out_recipes_avoid_training_voices_and_sentences():
     for r in swapped:
         by_session.setdefault(r.index // 8, set()).add(r.speaker.voice.voice)
     assert all(len(v) == 1 for v in by_session.values())  # a speaker keeps its voice
-
-
-@pytest.mark.slow
-def test_regressor_trains_and_predicts(tiny, one_thread):
-    clips = [tiny.clip(i, "happy" if i % 2 else "neutral") for i in range(8)]
-    torch.manual_seed(0)
-    source = StyleEModel(tiny.config())
-    train = TrainConfig(steps=150, batch_size=8, learning_rate=3e-3, eval_every=25, val_fraction=0.0)
-    model, history = train_regressor(clips, source, tiny.text, train, log=lambda _: None)
-    assert [s for s, _ in history] == [25, 50, 75, 100, 125, 150]
-    assert history[-1][1] < 0.7 * history[0][1]
-    assert torch.equal(model.condition.null_text, source.condition.null_text)  # frozen, shared features
-    regressor = StyleERegressor(model, tiny.text)
-    audio, _ = tiny.speech(1.2, 3)
-    happy, neutral = regressor.generate(audio, "a happy face"), regressor.generate(audio, "a neutral face")
-    assert happy.num_frames == 30 and happy.expression.min() >= 0 and happy.expression.max() <= 1
-    smile = happy.channel_names.index("mouthSmileLeft")
-    assert happy.expression[:, smile].mean() > neutral.expression[:, smile].mean() + 0.3

@@ -27,8 +27,8 @@ import numpy as np
 import torch
 
 from s2t.data.emotion import EMOTIONS
-from s2t.data.motion import frame_loudness
 from s2t.face.facs import emotion_blendshapes
+from s2t.face.motion import frame_loudness
 from s2t.style_e.train import emotion_texts
 
 MILD_SENTENCES = {
