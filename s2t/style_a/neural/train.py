@@ -39,14 +39,16 @@ import torch
 import torch.nn.functional as F
 
 from s2t.style_a.neural.checkpoint import (ENCODER_FILE, EXSTYLE_FILES, GENERATOR_FILE, STYLE_A_FILE,
-                                           load_exstyle_code, read_style_a, require_files, save_style_a)
+                                           load_exstyle_code, read_style_a, require_files, save_style_a,
+                                           style_a_config)
 from s2t.style_a.neural.checkpoints import load_discriminator, load_dualstylegan
 from s2t.style_a.neural.dataset import StyleADataset, read_rgb
+from s2t.style_a.neural.dualstylegan import DualStyleGANConfig
 from s2t.style_a.neural.model import StyleA, StyleAConfig
 from s2t.style_a.neural.motion import MotionConfig, centred_windows
 from s2t.style_a.neural.renderer import image_to_tensor, tensor_to_images
 from s2t.style_a.neural.psp_checkpoint import load_psp_encoder
-from s2t.style_a.neural.stylegan2 import Discriminator, DiscriminatorConfig
+from s2t.style_a.neural.stylegan2 import Discriminator
 from s2t.style_a.neural.vgg import PerceptualLoss, VGG19Features, load_vgg19_features
 
 log = logging.getLogger(__name__)
@@ -106,7 +108,7 @@ class StyleATrainer:
             if discriminator is None:
                 with torch.random.fork_rng(devices=[]):  # the same start for the same seed
                     torch.manual_seed(config.seed)
-                    discriminator = Discriminator(_discriminator_config(model))
+                    discriminator = Discriminator(model.config.generator.discriminator_config())
             self.discriminator = discriminator
             self.discriminator.to(self.device).train().requires_grad_(True)
             self.d_optimizer = torch.optim.Adam(self.discriminator.parameters(), lr=config.d_lr, betas=(0.5, 0.99))
@@ -218,12 +220,6 @@ class StyleATrainer:
         self.step_count = int(checkpoint["step"])
 
 
-def _discriminator_config(model: StyleA) -> DiscriminatorConfig:
-    c = model.config
-    return DiscriminatorConfig(size=c.size, channel_multiplier=c.channel_multiplier, channel_max=c.channel_max,
-                               channel_base=c.channel_base)
-
-
 def latest_checkpoint(out: str | Path) -> Path | None:
     found = sorted((Path(out) / "checkpoints").glob("step_*.pt"))
     return found[-1] if found else None
@@ -300,8 +296,8 @@ def setup_training(data: StyleADataset, out: str | Path, generator: str | Path, 
     source = previous if previous is not None else init
     checkpoint = read_style_a(source) if source is not None else None
     if checkpoint is not None:
-        config = StyleAConfig.from_dict(checkpoint["config"])
-    g = load_dualstylegan(generator, config.size, config.channel_multiplier, device, **config.generator_overrides())
+        config = style_a_config(checkpoint, source)
+    g = load_dualstylegan(generator, device=device, config=config.generator)
     with torch.random.fork_rng(devices=[]):  # the same initial weights for the same seed
         torch.manual_seed(train.seed)
         model = StyleA(config, g, load_psp_encoder(encoder, device)).to(device)
@@ -317,8 +313,7 @@ def setup_training(data: StyleADataset, out: str | Path, generator: str | Path, 
         raise ValueError("no art style to train on: give a style of an exstyle_code.npy, or a dataset with art.png")
     d = None
     if discriminator is not None and train.adv_weight > 0:
-        d = load_discriminator(discriminator, config.size, config.channel_multiplier, device,
-                               channel_max=config.channel_max, channel_base=config.channel_base)
+        d = load_discriminator(discriminator, device=device, config=config.generator.discriminator_config())
     features = load_vgg19_features(vgg, device) if vgg is not None else None
     return StyleATrainer(model, data, art_code, train, features, d, device)
 
@@ -341,9 +336,9 @@ def train_from_folder(style_a: str | Path, out: str | Path, dataset: Callable[[i
         raise FileNotFoundError(f"--art {art!r} names a style of exstyle_code.npy, which {folder} does not have")
     config_source = (latest_checkpoint(out) if resume else None) or init
     if config_source is not None:  # the model's resolution is fixed by the checkpoint continued
-        size = StyleAConfig.from_dict(read_style_a(config_source)["config"]).size
+        size = style_a_config(read_style_a(config_source), config_source).size
     data = dataset(size)
-    config = StyleAConfig(size=size, channel_multiplier=channel_multiplier,
+    config = StyleAConfig(generator=DualStyleGANConfig(size=size, channel_multiplier=channel_multiplier),
                           motion=MotionConfig(coeff_dim=len(data.channel_names) + 6))
     trainer = setup_training(data, out, folder / GENERATOR_FILE, folder / ENCODER_FILE, config, train, art=art,
                              exstyle=exstyle, vgg=vgg, discriminator=discriminator, init=init, device=device,

@@ -23,7 +23,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from s2t.style_a.neural.checkpoints import CheckpointError, check_state_dict
+from s2t.checkpoint import CheckpointError
+from s2t.style_a.neural.checkpoints import check_state_dict
 
 VGG19_FILE = "vgg19-dcbb9e9d.pth"
 VGG19_SOURCE = ("torchvision's ImageNet VGG19 weights (VGG19_Weights.IMAGENET1K_V1), "
