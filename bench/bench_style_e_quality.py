@@ -47,8 +47,10 @@ from s2t.style_e.evaluate import (PARAPHRASES, UNSEEN_ESPEAK_VARIANTS, EmotionCl
                                   overlap, paraphrase, render_held_out)  # fmt: skip
 from s2t.style_e.expressiveness import (MILD_SENTENCES, head_motion, key_activation, key_channels, text_neighbours,
                                        transition_sharpness, variant_diversity)  # fmt: skip
-from s2t.style_e.regressor import StyleERegressor, train_regressor
-from s2t.style_e.train import TrainConfig, emotion_texts, load_corpus_clips, read_annotations
+from s2t.style_e.label_texts import emotion_texts
+from s2t.training.style_e import TrainConfig
+from s2t.training.style_e_regressor import StyleERegressor, train_regressor
+from s2t.training.style_e_windows import load_corpus_clips, read_annotations
 
 COLUMNS = ["set", "variant", "clips", "jaw_r", "lip_r", "undefined_r", "m_lmd_mm", "f_lmd_mm", "closure_frames",
            "closure_recall", "emotion_acc", "s_per_10s"]  # fmt: skip

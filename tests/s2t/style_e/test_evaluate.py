@@ -9,8 +9,8 @@ from s2t.face.model import FaceModel
 from s2t.style_e.denoiser import StyleEModel
 from s2t.style_e.evaluate import (EmotionClassifier, Exposure, accuracy, clip_scores, confusion, held_out_recipes,
                                   landmark_distance, lip_gap, pearson, with_voice_variant)  # fmt: skip
-from s2t.style_e.regressor import StyleERegressor, train_regressor
-from s2t.style_e.train import TrainConfig
+from s2t.training.style_e import TrainConfig
+from s2t.training.style_e_regressor import StyleERegressor, train_regressor
 
 
 def landmark_face(shift_mm: float = 1.0) -> FaceModel:
