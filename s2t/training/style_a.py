@@ -57,6 +57,8 @@ from s2t.training.style_a_dataset import StyleADataset, read_rgb
 log = logging.getLogger(__name__)
 LOG_FIELDS = ("step", "loss", "l2", "perceptual", "adv_g", "d_loss", "r1", "seconds")
 CHECKPOINT_FOLDER, CHECKPOINT_PREFIX = "checkpoints", "step_"
+LEGACY_LOG_FILE = "log.csv"
+"""The metrics log's name in run folders written before the loops shared ``metrics.csv``."""
 SAMPLE_FRAMES = 4
 
 
@@ -242,6 +244,8 @@ def train_style_a(trainer: StyleATrainer, out: str | Path, *, model_id: str, cha
     if previous is not None:
         trainer.load_training_state(read_style_a(previous))
         log.info("resumed from %s (step %d)", previous, trainer.step_count)
+        if (out / LEGACY_LOG_FILE).is_file() and not (out / METRICS_FILE).exists():
+            (out / LEGACY_LOG_FILE).rename(out / METRICS_FILE)
     facts = {"model_id": model_id, "channel_names": channel_names, "art_code": trainer.art_code}
 
     def save(step: int) -> None:

@@ -90,6 +90,30 @@ def test_resume_continues_where_the_run_stopped(frozen, data, tmp_path):
     assert grid.shape == (256, 128 * 5, 3)
 
 
+def test_a_run_folder_written_before_the_shared_toolkit_resumes(frozen, data, tmp_path):
+    """Format-1 checkpoints (``version``, flat generator fields) and ``log.csv`` from main f922b1f."""
+    train_style_a(trainer_for(frozen, data, adv_weight=0.0, steps=2), tmp_path, model_id="s2t-arkit52",
+                  channel_names=list(ARKIT_52))
+    path = tmp_path / "checkpoints" / "step_0000002.pt"
+    checkpoint = torch.load(path, weights_only=True)
+    config = dict(checkpoint.pop("config"))
+    generator = config.pop("generator")
+    flat = {k: generator[k] for k in ("size", "style_dim", "n_mlp", "channel_multiplier", "channel_max", "channel_base")}
+    del checkpoint["format_version"]
+    torch.save({**checkpoint, "version": 1, "config": {**flat, **config}}, path)
+    (tmp_path / "metrics.csv").rename(tmp_path / "log.csv")
+
+    resumed = trainer_for(frozen, data, adv_weight=0.0)
+    train_style_a(resumed, tmp_path, model_id="s2t-arkit52", channel_names=list(ARKIT_52), resume=True)
+    straight = trainer_for(frozen, data, adv_weight=0.0)
+    train_style_a(straight, tmp_path / "straight", model_id="s2t-arkit52", channel_names=list(ARKIT_52))
+    for a, b in zip(resumed.model.trainable_parameters(), straight.model.trainable_parameters()):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
+    with open(tmp_path / "metrics.csv") as f:
+        assert [int(r["step"]) for r in csv.DictReader(f)] == [1, 2, 3, 4]
+    assert not (tmp_path / "log.csv").exists()
+
+
 def test_fixed_seed_losses_are_those_of_the_loop_before_it_moved(frozen, data):
     """Recorded with the loop as it was in s2t/style_a/neural/train.py (main f922b1f), the GAN
     losses still inline: moving it and taking the losses out as functions changed nothing."""
