@@ -17,16 +17,15 @@ from __future__ import annotations
 
 import errno
 import json
-import os
 import re
 import shutil
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
 from backend.protocol import INTERRUPTED
+from s2t.checkpoint import atomic_write
 
 JOB_ID = re.compile(r"[0-9a-f]{32}")
 FINAL_STATES = ("finished", "cancelled", "failed", "interrupted")
@@ -46,14 +45,7 @@ def _extension(data: bytes) -> str:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    atomic_write(path, data, mode=None)  # the store's files stay private to the backend's user
 
 
 def _write_buffer(stem: Path, value) -> Path:

@@ -22,6 +22,7 @@ import torch
 
 from s2t.face import CoeffSequence
 from s2t.face.rig.blendshapes import ARKIT_52
+from s2t.style_a.neural.dualstylegan import DualStyleGANConfig
 from s2t.style_a.neural.model import StyleA, StyleAConfig
 from s2t.style_a.neural.renderer import NeuralRenderer
 
@@ -35,7 +36,7 @@ def take(frames: int) -> CoeffSequence:
 
 def build(size: int, device: str) -> StyleA:
     torch.manual_seed(0)
-    return StyleA(StyleAConfig(size=size)).to(device).eval()
+    return StyleA(StyleAConfig(generator=DualStyleGANConfig(size=size))).to(device).eval()
 
 
 def measure(model: StyleA, frames: int, batch: int, precision: str, compile: bool) -> tuple[float, float]:

@@ -47,8 +47,10 @@ from s2t.face.rig import build_rig
 from s2t.style_e import load_style_e
 from s2t.style_e.checkpoint import model_from_checkpoint, read_checkpoint, resolve_checkpoint, save_checkpoint
 from s2t.style_e.emotion_track import parse_emotion_track
-from s2t.style_e.regressor import StyleERegressor, train_regressor
-from s2t.style_e.train import TrainConfig, emotion_texts, load_corpus_clips, read_annotations
+from s2t.style_e.label_texts import emotion_texts
+from s2t.training.style_e import TrainConfig
+from s2t.training.style_e_regressor import StyleERegressor, train_regressor
+from s2t.training.style_e_windows import load_corpus_clips, read_annotations
 
 COLUMNS = ["set", "variant", "clips", "jaw_r", "lip_r", "undefined_r", "m_lmd_mm", "f_lmd_mm", "closure_frames",
            "closure_recall", "emotion_acc", "s_per_10s"]  # fmt: skip

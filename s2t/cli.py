@@ -370,8 +370,8 @@ def cmd_train_style_e(corpus: Path, out: Path, preset: str, steps: int, batch_si
     from dataclasses import replace
 
     from s2t.style_e.denoiser import PRESETS
-    from s2t.style_e.train import TrainConfig, train_style_e
     from s2t.text.encoders import load_text_encoder
+    from s2t.training.style_e import TrainConfig, train_style_e
 
     encoder = load_text_encoder(text_encoder) if text_encoder else None
     config = PRESETS[preset] if encoder is None else replace(PRESETS[preset], text_encoder=encoder.name, text_dim=encoder.dim)
@@ -388,15 +388,15 @@ def cmd_train_style_a(style_a: Path, out: Path, data: Path | None, photo: str | 
                       seed: int, device: str, resume: bool) -> None:
     from functools import partial
 
-    from s2t.style_a.neural.dataset import build_dataset
-    from s2t.style_a.neural.train import TrainStyleAConfig, train_from_folder
+    from s2t.training.style_a import TrainStyleAConfig, train_from_folder
+    from s2t.training.style_a_dataset import build_dataset
 
     if sum(x is not None for x in (data, photo, corpus)) != 1 or (corpus is None) != (styled is None):
         raise UserError("give the training data one way: --data DIR, --photo PHOTO [--coeffs ...], or --corpus DIR "
                         "--styled DIR")
     sequences = [_load_sequence(c) for c in coeffs]
-    train = TrainStyleAConfig(steps=steps, batch_size=batch_size, lr=lr, perceptual_weight=perceptual_weight,
-                              adv_weight=adv_weight, sample_every=sample_every, save_every=save_every, seed=seed)
+    train = TrainStyleAConfig(steps=steps, batch_size=batch_size, learning_rate=lr,
+                              perceptual_weight=perceptual_weight, adv_weight=adv_weight, sample_every=sample_every, save_every=save_every, seed=seed)
     dataset = partial(build_dataset, out / "data", data=data, photo=photo, sequences=sequences,
                       art_preset=art_preset, corpus=corpus, styled=styled)
     last = train_from_folder(style_a, out, dataset, train, art=art, vgg=vgg, discriminator=discriminator,
@@ -638,7 +638,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--style-a", type=Path, required=True, metavar="DIR",
                    help="folder with generator.pt and encoder.pt (DualStyleGAN release), optionally style_a.pt to "
                         "start from and exstyle_code.npy")
-    p.add_argument("--out", type=Path, required=True, help="folder for style_a.pt, checkpoints/, samples/, log.csv")
+    p.add_argument("--out", type=Path, required=True, help="folder for style_a.pt, checkpoints/, samples/, metrics.csv")
     p.add_argument("--data", type=Path, help="a Style-A dataset folder built before (OUT/data of an earlier run)")
     p.add_argument("--photo", help="smoke run: build the data from this photo with the CPU renderer")
     p.add_argument("--coeffs", nargs="*", default=[], help="coefficient files driving --photo (default: samples)")

@@ -21,13 +21,6 @@ MODEL_PACKAGES = ("s2t.face", "s2t.audio", "s2t.text", "s2t.style_e", "s2t.style
 MODEL_MODULES = ("s2t.checkpoint", "s2t.pipeline")  # walked too where they exist
 BLOCKED = ("backend", "s2t.data", "s2t.eval", "s2t.training", "s2t.cli", "s2t.demo")
 
-# Training code that reads corpora and still sits in the model packages on this branch; the
-# "toolkit" branch moves it to s2t/training/. Empty this set once that branch is merged.
-TRAINING_IN_MODEL_PACKAGES = {
-    "s2t.style_e.train",  # -> s2t/training/ (windows + loop)
-    "s2t.style_a.neural.train",  # -> s2t/training/
-    "s2t.style_a.neural.dataset",  # -> s2t/training/
-}
 # Front-end modules that talk to the backend and still sit in s2t on this branch; the "artpath"
 # branch moves them to backend/. Empty this set once that branch is merged.
 BACKEND_CLIENTS_IN_S2T = {"s2t/remote.py", "s2t/batch.py"}
@@ -35,7 +28,7 @@ BACKEND_CLIENTS_IN_S2T = {"s2t/remote.py", "s2t/batch.py"}
 IMPORT_EVERYTHING = r"""
 import importlib, importlib.util, json, pkgutil, sys
 
-blocked, packages, modules, skipped = json.loads(sys.argv[1])
+blocked, packages, modules = json.loads(sys.argv[1])
 attempts = []
 
 
@@ -69,12 +62,12 @@ for package in packages:
     for info in pkgutil.walk_packages(root.__path__, package + ".", onerror=lambda name: failures.append(
             [name, f"{sys.exc_info()[0].__name__}: {sys.exc_info()[1]}"])):
         names.append(info.name)
-for name in sorted(set(names) - set(skipped)):
+for name in sorted(set(names)):
     try:
         importlib.import_module(name)
     except Exception as exc:
         failures.append([name, f"{type(exc).__name__}: {exc}"])
-print(json.dumps({"attempts": attempts, "failures": failures, "imported": sorted(set(names) - set(skipped))}))
+print(json.dumps({"attempts": attempts, "failures": failures, "imported": sorted(set(names))}))
 """
 
 
@@ -101,7 +94,7 @@ def _module_name(path: Path) -> str:
 @pytest.mark.slow  # a fresh interpreter imports torch and every model module: about 5 s
 def test_the_model_packages_import_with_the_layers_above_them_blocked():
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    argv = json.dumps([BLOCKED, MODEL_PACKAGES, MODEL_MODULES, sorted(TRAINING_IN_MODEL_PACKAGES)])
+    argv = json.dumps([BLOCKED, MODEL_PACKAGES, MODEL_MODULES])
     run = subprocess.run([sys.executable, "-c", IMPORT_EVERYTHING, argv], cwd=ROOT, env=env, capture_output=True,
                          text=True, timeout=300)  # fmt: skip
     assert run.returncode == 0, run.stderr[-3000:]
@@ -117,8 +110,6 @@ def test_no_model_module_imports_the_layers_above_it_even_inside_a_function():
     offences = []
     for package in MODEL_PACKAGES:
         for path in sorted((ROOT / package.replace(".", "/")).rglob("*.py")):
-            if _module_name(path) in TRAINING_IN_MODEL_PACKAGES:
-                continue
             offences += [f"{path.relative_to(ROOT)}:{line} imports {module}"
                          for line, module in _imports(path) if _blocked(module)]  # fmt: skip
     assert not offences, "model packages import layers above them:\n  " + "\n  ".join(offences)

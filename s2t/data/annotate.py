@@ -40,8 +40,9 @@ import torch
 from PIL import Image
 from tqdm import tqdm
 
+from s2t.checkpoint import atomic_write
 from s2t.data.annotate_grammar import candidate_sentences, select_cues
-from s2t.data.corpus import ClipRecord, CorpusIndex, atomic_write_bytes
+from s2t.data.corpus import ClipRecord, CorpusIndex
 from s2t.face.coeffs import CoeffSequence
 from s2t.face.facs import AU_TO_BLENDSHAPES, OPENFACE_AUS, aus_from_blendshapes
 from s2t.face.model import FaceModel
@@ -332,7 +333,7 @@ def read_shard_annotations(path: Path) -> dict[str, dict]:
 
 
 def _write_shard_annotations(path: Path, rows: dict[str, dict]) -> None:
-    atomic_write_bytes(path, "".join(json.dumps(row) + "\n" for row in rows.values()).encode())
+    atomic_write(path, "".join(json.dumps(row) + "\n" for row in rows.values()).encode())
 
 
 def annotate_corpus(root: str | Path, encoder: str | Path = "minilm", seed: int = 0, top_k: int = 5,
@@ -381,7 +382,7 @@ def export_annotations(root: str | Path, path: str | Path) -> int:
     texts = {}
     for shard_file in sorted(Path(root).glob(f"shard_*/{ANNOTATIONS_NAME}")):
         texts |= {clip_id: row["texts"] for clip_id, row in read_shard_annotations(shard_file).items()}
-    atomic_write_bytes(Path(path), json.dumps(dict(sorted(texts.items())), indent=1).encode())
+    atomic_write(Path(path), json.dumps(dict(sorted(texts.items())), indent=1).encode())
     return len(texts)
 
 

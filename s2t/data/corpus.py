@@ -24,13 +24,13 @@ from __future__ import annotations
 import io
 import json
 import os
-import tempfile
 import wave
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from s2t.checkpoint import atomic_write
 from s2t.face.coeffs import CoeffSequence
 
 FORMAT_NAME = "s2t-corpus"
@@ -50,18 +50,6 @@ def clip_name(index: int) -> str:
     return f"c{index:07d}"
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
 def write_wav(path: Path, audio: np.ndarray, sample_rate: int) -> None:
     """16-bit PCM mono WAV, written atomically."""
     pcm = (np.clip(audio, -1.0, 1.0) * 32767.0).round().astype("<i2")
@@ -71,7 +59,7 @@ def write_wav(path: Path, audio: np.ndarray, sample_rate: int) -> None:
         f.setsampwidth(2)
         f.setframerate(sample_rate)
         f.writeframes(pcm.tobytes())
-    atomic_write_bytes(path, buffer.getvalue())
+    atomic_write(path, buffer.getvalue())
 
 
 def read_wav(path: str | Path) -> tuple[np.ndarray, int]:
@@ -93,7 +81,7 @@ def read_manifest(root: str | Path) -> dict | None:
 
 
 def write_manifest(root: str | Path, manifest: dict) -> None:
-    atomic_write_bytes(Path(root) / MANIFEST_NAME, json.dumps(manifest, indent=1).encode())
+    atomic_write(Path(root) / MANIFEST_NAME, json.dumps(manifest, indent=1).encode())
 
 
 def read_index(root: str | Path) -> list[dict]:
@@ -109,7 +97,7 @@ def read_index(root: str | Path) -> list[dict]:
             except json.JSONDecodeError:
                 continue
         if len(good) != len(lines):
-            atomic_write_bytes(index_path, "".join(json.dumps(r) + "\n" for r in good).encode())
+            atomic_write(index_path, "".join(json.dumps(r) + "\n" for r in good).encode())
         records += good
     return sorted(records, key=lambda r: r["index"])
 

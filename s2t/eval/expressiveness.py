@@ -8,7 +8,7 @@ motion, variants and emotion changes. Used by ``bench/bench_style_e_quality.py -
 * **Mild sentences** (:data:`MILD_SENTENCES`): indirect or weak descriptions, none of which
   the annotation grammar or the label sentences produce; held out of every training run.
 * **Text neighbours**: the cosine similarity of a sentence's embedding to each emotion's
-  label sentences (:func:`s2t.style_e.train.emotion_texts` at level 2, averaged); it shows
+  label sentences (:func:`s2t.style_e.label_texts.emotion_texts` at level 2, averaged); it shows
   which sentences the text encoder itself already places near neutral.
 * **Head motion**: standard deviation and range (max - min) of pitch, yaw and roll in
   degrees, and the correlation of the head's angular speed with the frame loudness (dB).
@@ -29,7 +29,7 @@ import torch
 from s2t.data.emotion import EMOTIONS
 from s2t.face.facs import emotion_blendshapes
 from s2t.face.motion import frame_loudness
-from s2t.style_e.train import emotion_texts
+from s2t.style_e.label_texts import emotion_texts
 
 MILD_SENTENCES = {
     "neutral": ("He gives the weather report.", "She reads the list out.", "He explains the schedule."),

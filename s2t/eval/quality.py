@@ -50,7 +50,7 @@ from s2t.data.emotion import EMOTIONS
 from s2t.data.synth import ClipRecipe, clip_recipe, render_clip
 from s2t.data.tts import SAMPLE_RATE
 from s2t.face.model import FaceModel
-from s2t.style_e.train import emotion_texts
+from s2t.style_e.label_texts import emotion_texts
 
 MOUTH_POINTS = tuple(range(48, 68))
 INNER_LIP_PAIRS = ((61, 67), (62, 66), (63, 65))

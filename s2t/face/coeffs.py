@@ -152,6 +152,8 @@ class CoeffSequence:
 
     def save(self, path: str | Path) -> None:
         """Write to exactly ``path`` as ``.npz`` + JSON header, atomically."""
+        from s2t.checkpoint import atomic_write
+
         header = {
             "format": FORMAT_NAME,
             "format_version": FORMAT_VERSION,
@@ -160,7 +162,7 @@ class CoeffSequence:
             "channel_names": list(self.channel_names),
             "metadata": self.metadata,
         }
-        _atomic_write(
+        atomic_write(
             path,
             lambda f: np.savez_compressed(
                 f,

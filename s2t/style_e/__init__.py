@@ -1,7 +1,7 @@
 """Style-E: audio + emotion text + identity -> expression and head-pose coefficients, by
 diffusion (an AGRoL-style MLP denoiser predicting x_0, cosine schedule, DDIM sampling).
 
-``load_style_e(path)`` gives the stage ready to call; ``train_style_e`` trains one. The
+``load_style_e(path)`` gives the stage ready to call; ``s2t.training.style_e`` trains one. The
 schedule and the sampler (``schedule``, ``ddim``) hold no weights; the network
 (``denoiser``, ``conditioning``) knows nothing of timestep spacing.
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import torch
 from torch.nn.functional import normalize
 
-from s2t.style_e.train import label_texts
+from s2t.style_e.label_texts import label_texts
 
 DEFAULT_TEMPERATURE = 0.03
 DEFAULT_MIX = 0.8

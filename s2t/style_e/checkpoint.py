@@ -13,14 +13,13 @@ point for inference.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import torch
 
 from s2t import __version__
+from s2t.checkpoint import CheckpointError, atomic_save, header, read_format
 from s2t.style_e.denoiser import StyleEConfig, StyleEModel
 
 if TYPE_CHECKING:
@@ -38,22 +37,13 @@ def save_checkpoint(path: str | Path, model: StyleEModel, **extra) -> Path:
     """Write ``model`` (config + weights) and any ``extra`` named entries, atomically."""
     path = Path(path)
     checkpoint = {
-        "format": FORMAT_NAME,
-        "format_version": FORMAT_VERSION,
+        **header(FORMAT_NAME, FORMAT_VERSION),
         "s2t_version": __version__,
         "config": model.config.to_dict(),
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         **extra,
     }
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(checkpoint, f)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-    return path
+    return atomic_save(checkpoint, path)
 
 
 def export_for_inference(source: str | Path, target: str | Path, half: bool = False) -> Path:
@@ -68,24 +58,12 @@ def export_for_inference(source: str | Path, target: str | Path, half: bool = Fa
 
 
 def read_checkpoint(path: str | Path) -> dict:
-    """The checkpoint dict, checked to be a Style-E checkpoint this version can read."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"Style-E checkpoint not found: {path}")
-    try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises several types for damaged or foreign files
-        raise ValueError(f"{path} is not a readable Style-E checkpoint: {exc}") from exc
-    if not isinstance(checkpoint, dict) or checkpoint.get("format") != FORMAT_NAME:
-        raise ValueError(f"{path} is not a Style-E checkpoint (no format {FORMAT_NAME!r})")
-    version = checkpoint.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise ValueError(f"{path} has Style-E format version {version!r}; this s2t reads up to {FORMAT_VERSION}. "
-                         "Update s2t to read it.")  # fmt: skip
-    for key in ("config", "state_dict"):
-        if key not in checkpoint:
-            raise ValueError(f"{path} is a damaged Style-E checkpoint: it has no {key!r}")
-    return checkpoint
+    """The checkpoint dict, checked to be a Style-E checkpoint this version can read.
+
+    Raises :class:`s2t.checkpoint.CheckpointError` (a ``ValueError``; a missing file is also a
+    ``FileNotFoundError``) naming the file and what is wrong.
+    """
+    return read_format(path, "Style-E", FORMAT_NAME, FORMAT_VERSION, required=("config", "state_dict"))
 
 
 def model_from_checkpoint(checkpoint: dict, path: str | Path = "checkpoint") -> StyleEModel:
@@ -93,12 +71,12 @@ def model_from_checkpoint(checkpoint: dict, path: str | Path = "checkpoint") -> 
     try:
         config = StyleEConfig.from_dict(checkpoint["config"])
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{path}: bad Style-E config: {exc}") from exc
+        raise CheckpointError(f"{path}: bad Style-E config: {exc}") from exc
     model = StyleEModel(config)
     try:
         model.load_state_dict(checkpoint["state_dict"])
     except RuntimeError as exc:
-        raise ValueError(f"{path}: the weights do not fit the config they were saved with: {exc}") from exc
+        raise CheckpointError(f"{path}: the weights do not fit the config they were saved with: {exc}") from exc
     return model.eval()
 
 

@@ -23,12 +23,13 @@ buffers (``x_mean``, ``x_std``) so they travel with the weights.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from s2t.audio import FPS
+from s2t.checkpoint import ConfigMixin
 from s2t.face.rig import RIG_ID
 from s2t.face.rig.blendshapes import ARKIT_52
 from s2t.style_e.conditioning import ConditionEncoder
@@ -37,13 +38,15 @@ POSE_DIM = 6
 
 
 @dataclass(frozen=True)
-class StyleEConfig:
+class StyleEConfig(ConfigMixin):
     """Everything needed to rebuild a Style-E network; saved inside every checkpoint.
 
     The defaults are the small CPU model meant for the embedded checkpoint; ``PRESETS["paper"]``
     is the paper-sized one (AGRoL's 12 x 512 MLP over 196 frames, SadTalker's full audio
     encoder, CLIP text).
     """
+
+    config_name = "Style-E config"
 
     model_id: str = RIG_ID
     channel_names: tuple[str, ...] = ARKIT_52
@@ -73,16 +76,6 @@ class StyleEConfig:
         """Values per frame: the expression channels, then the 6 pose values."""
         return len(self.channel_names) + POSE_DIM
 
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict) -> "StyleEConfig":
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"unknown Style-E config fields {unknown}; known: {sorted(known)}")
-        return cls(**values)
 
 
 PRESETS = {

@@ -4,12 +4,15 @@
 the frozen files it was trained against, never the frozen weights themselves (the
 DualStyleGAN generator and the pSp encoder are the public release's files; users fetch those)::
 
-    {"format": "s2t-style-a", "version": 1, "config": StyleAConfig.to_dict(),
+    {"format": "s2t-style-a", "format_version": 2, "config": StyleAConfig.to_dict(),
      "generator_file": "generator.pt", "encoder_file": "encoder.pt",
      "model_id": face model id, "channel_names": [...],   # what the coefficients mean
      "art_code": (1, n_latent, D) z+ code of the art style trained on, or absent,
      "motion": {...}, "content": {...}, "refine": {...},   # state dicts
      "step": training step}
+
+Format version 1 (before the shared :mod:`s2t.checkpoint` header) called the version key
+``version`` and stored the generator's fields flat in ``config``; such files still load.
 
 Training checkpoints are the same dict plus a ``"training"`` entry (optimisers,
 discriminator, random state); :func:`load_style_a` ignores it.
@@ -27,12 +30,13 @@ from pathlib import Path
 
 import torch
 
-from s2t.style_a.neural.checkpoints import CheckpointError, load_dualstylegan, load_exstyle_codes
+from s2t.checkpoint import CheckpointError, atomic_save, format_version, header, read_format
+from s2t.style_a.neural.checkpoints import load_dualstylegan, read_exstyle_file
 from s2t.style_a.neural.model import StyleA, StyleAConfig
 from s2t.style_a.neural.psp_checkpoint import load_psp_encoder
 
 FORMAT = "s2t-style-a"
-VERSION = 1
+VERSION = 2  # 2: the generator's fields nested in config["generator"]
 STYLE_A_FILE = "style_a.pt"
 GENERATOR_FILE = "generator.pt"
 ENCODER_FILE = "encoder.pt"
@@ -62,7 +66,7 @@ def save_style_a(path: str | Path, model: StyleA, *, model_id: str, channel_name
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     checkpoint = {
-        "format": FORMAT, "version": VERSION, "config": model.config.to_dict(),
+        **header(FORMAT, VERSION), "config": model.config.to_dict(),
         "generator_file": generator_file, "encoder_file": encoder_file,
         "model_id": model_id, "channel_names": list(channel_names), "step": int(step),
         **{name: {k: v.detach().cpu() for k, v in state.items()} for name, state in model.trainable_state().items()},
@@ -71,28 +75,23 @@ def save_style_a(path: str | Path, model: StyleA, *, model_id: str, channel_name
         checkpoint["art_code"] = art_code.detach().cpu().float()
     if training is not None:
         checkpoint["training"] = training
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(checkpoint, tmp)
-    tmp.replace(path)
-    return path
+    return atomic_save(checkpoint, path)
 
 
 def read_style_a(path: str | Path) -> dict:
     """The checkpoint dict of a ``style_a.pt`` (or a training checkpoint), checked for its format."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"Style-A checkpoint not found: {path}; expected {SOURCES[STYLE_A_FILE]}")
+    return read_format(path, "Style-A", FORMAT, VERSION, expected=SOURCES[STYLE_A_FILE], 
+                       required=("config", "generator_file", "encoder_file", "motion", "content", "refine"))
+
+
+def style_a_config(checkpoint: dict, path: str | Path = "checkpoint") -> StyleAConfig:
+    """The config of a checkpoint dict from :func:`read_style_a`, of either format version."""
     try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # truncated or foreign files fail in many ways
-        raise CheckpointError(f"{path} is not a readable PyTorch checkpoint: {type(err).__name__}: {err}") from err
-    if not isinstance(checkpoint, dict) or checkpoint.get("format") != FORMAT:
-        raise CheckpointError(f"{path} is not a Style-A checkpoint (no format {FORMAT!r}); expected "
-                              f"{SOURCES[STYLE_A_FILE]}")
-    if checkpoint.get("version") != VERSION:
-        raise CheckpointError(f"{path} is Style-A checkpoint version {checkpoint.get('version')}; "
-                              f"this code reads version {VERSION}")
-    return checkpoint
+        if format_version(checkpoint) == 1:
+            return StyleAConfig.from_flat_dict(checkpoint["config"])
+        return StyleAConfig.from_dict(checkpoint["config"])
+    except (TypeError, ValueError) as err:
+        raise CheckpointError(f"{path}: bad Style-A config: {err}") from err
 
 
 def load_style_a(path: str | Path, generator: str | Path | None = None, encoder: str | Path | None = None,
@@ -108,8 +107,8 @@ def load_style_a(path: str | Path, generator: str | Path | None = None, encoder:
     generator = Path(generator) if generator else path.parent / checkpoint["generator_file"]
     encoder = Path(encoder) if encoder else path.parent / checkpoint["encoder_file"]
     require_files({GENERATOR_FILE: generator, ENCODER_FILE: encoder})
-    config = StyleAConfig.from_dict(checkpoint["config"])
-    g = load_dualstylegan(generator, config.size, config.channel_multiplier, device, **config.generator_overrides())
+    config = style_a_config(checkpoint, path)
+    g = load_dualstylegan(generator, device=device, config=config.generator)
     e = load_psp_encoder(encoder, device)
     try:
         model = StyleA(config, g, e)
@@ -133,8 +132,9 @@ def style_a_files(folder: str | Path) -> StyleAFiles:
 
 
 def load_exstyle_code(path: str | Path, key: str) -> torch.Tensor:
-    """One z+ code (1, n_latent, D) of an ``exstyle_code.npy``, by style-image name or by index."""
-    codes = load_exstyle_codes(path)
+    """One style's z+ code (1, n_latent, D) of an ``exstyle_code.npy``, by style-image name or by index
+    (:func:`~s2t.style_a.neural.checkpoints.read_exstyle_file` reads them all)."""
+    codes = read_exstyle_file(path)
     names = list(codes)
     if key not in codes:
         if not key.isdigit() or int(key) >= len(names):

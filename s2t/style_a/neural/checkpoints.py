@@ -8,11 +8,12 @@ One function per file kind:
   the official FFHQ model; ``g_ema`` plus ``latent_avg``).
 - ``load_discriminator``: the ``d`` entry of a rosinality-style training checkpoint such as
   the same ``stylegan2-ffhq-config-f.pt``.
-- ``load_exstyle_codes``: ``checkpoint/<style>/refined_exstyle_code.npy`` (or
-  ``exstyle_code.npy``), the release's extrinsic style codes, read without executing pickle
-  code.
+- ``read_exstyle_file``: ``checkpoint/<style>/refined_exstyle_code.npy`` (or
+  ``exstyle_code.npy``), every extrinsic style code of the release's file, read without
+  executing pickle code (``checkpoint.load_exstyle_code`` picks one style's code from it).
 
-Checkpoints are read with ``torch.load(weights_only=True)``. Models are built on the meta
+Checkpoints are read with :func:`s2t.checkpoint.read_torch` (``torch.load(weights_only=True)``;
+a missing, truncated or foreign file is a ``CheckpointError`` naming it). Models are built on the meta
 device and take the checkpoint's tensors directly, so loading a 1024 model needs no second
 copy of the weights. Key or shape mismatches raise ``CheckpointError`` naming the keys.
 """
@@ -28,6 +29,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from s2t.checkpoint import CheckpointError, read_torch
 from s2t.style_a.neural.dualstylegan import DualStyleGAN, DualStyleGANConfig
 from s2t.style_a.neural.stylegan2 import Discriminator, DiscriminatorConfig, Generator, StyleGAN2Config
 
@@ -39,17 +41,16 @@ EXSTYLE_FILE = f"checkpoint/<style>/refined_exstyle_code.npy or exstyle_code.npy
 _LISTED = 12
 
 
-class CheckpointError(ValueError):
-    """A checkpoint file exists but does not hold what the model needs."""
-
-
 def load_dualstylegan(path: str | Path, size: int = 1024, channel_multiplier: int = 2,
-                      device: str | torch.device = "cpu", key: str = "g_ema", **overrides) -> DualStyleGAN:
+                      device: str | torch.device = "cpu", key: str = "g_ema", *,
+                      config: DualStyleGANConfig | None = None, **overrides) -> DualStyleGAN:
     """DualStyleGAN from a release ``generator.pt`` (eval mode, on ``device``).
 
-    ``overrides`` holds further ``DualStyleGANConfig`` fields for checkpoints not of the release's shape.
+    ``config`` gives the whole shape (Style-A passes its nested generator config); otherwise
+    ``size``, ``channel_multiplier`` and ``overrides`` (further ``DualStyleGANConfig`` fields,
+    for checkpoints not of the release's shape) build it.
     """
-    config = DualStyleGANConfig(size=size, channel_multiplier=channel_multiplier, **overrides)
+    config = config or DualStyleGANConfig(size=size, channel_multiplier=channel_multiplier, **overrides)
     state = _entry(_read(path, DUALSTYLEGAN_FILE), key, path)
     return _build(lambda: DualStyleGAN(config), state, path, device, "generator.to_rgbs.")
 
@@ -69,25 +70,26 @@ def load_stylegan2(path: str | Path, size: int = 1024, channel_multiplier: int =
 
 
 def load_discriminator(path: str | Path, size: int = 1024, channel_multiplier: int = 2,
-                       device: str | torch.device = "cpu", key: str = "d", **overrides) -> Discriminator:
+                       device: str | torch.device = "cpu", key: str = "d", *,
+                       config: DiscriminatorConfig | None = None, **overrides) -> Discriminator:
     """StyleGAN2 discriminator from the ``d`` entry of a training checkpoint (eval mode).
 
-    ``overrides`` holds further ``DiscriminatorConfig`` fields.
+    ``config`` gives the whole shape; otherwise ``overrides`` holds further ``DiscriminatorConfig`` fields.
     """
-    config = DiscriminatorConfig(size=size, channel_multiplier=channel_multiplier, **overrides)
+    config = config or DiscriminatorConfig(size=size, channel_multiplier=channel_multiplier, **overrides)
     state = _entry(_read(path, STYLEGAN2_FILE), key, path)
     return _build(lambda: Discriminator(config), state, path, device, None)
 
 
-def load_exstyle_codes(path: str | Path) -> dict[str, np.ndarray]:
-    """Extrinsic style codes ``{style image name: z+ code (1, n_latent, 512)}`` from a release ``.npy``.
+def read_exstyle_file(path: str | Path) -> dict[str, np.ndarray]:
+    """Every extrinsic style code ``{style image name: z+ code (1, n_latent, 512)}`` of a release ``.npy``.
 
     The file is a pickled dict inside an ``.npy``; it is unpickled with only numpy's array
     constructors allowed, so a crafted file cannot run code.
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path} not found: expected {EXSTYLE_FILE}")
+        raise FileNotFoundError(f"style-code file not found: {path}; expected {EXSTYLE_FILE}")
     with path.open("rb") as f:
         version = np.lib.format.read_magic(f)
         if version == (1, 0):
@@ -119,12 +121,8 @@ class _NumpyOnlyUnpickler(pickle.Unpickler):
 
 
 def _read(path: str | Path, expected: str) -> Mapping:
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} not found: expected {expected}")
     # rosinality's training checkpoints store their argparse ``args``; allow that one plain class.
-    with torch.serialization.safe_globals([argparse.Namespace]):
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    ckpt = read_torch(path, "StyleGAN2/DualStyleGAN", expected=expected, safe_globals=[argparse.Namespace])
     if not isinstance(ckpt, Mapping):
         raise CheckpointError(f"{path} holds a {type(ckpt).__name__}, expected a dict: {expected}")
     return ckpt

@@ -18,13 +18,15 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from s2t.checkpoint import ConfigMixin
+
 
 def _is_power_of_two(value: int) -> bool:
     return value > 0 and value & (value - 1) == 0
 
 
 @dataclass(frozen=True)
-class ContentConfig:
+class ContentConfig(ConfigMixin):
     """Everything needed to rebuild a :class:`ContentEncoder`.
 
     ``channels``: the generator's channels per resolution (StyleGAN2's table), which must cover
@@ -56,14 +58,6 @@ class ContentConfig:
         """The encoder's levels, largest first: ``image_size`` down to the smallest skip."""
         smallest = min(self.skip_resolutions)
         return [self.image_size // 2**i for i in range((self.image_size // smallest).bit_length())]
-
-    def to_dict(self) -> dict:
-        return {"image_size": self.image_size, "channels": dict(self.channels),
-                "skip_resolutions": list(self.skip_resolutions)}  # fmt: skip
-
-    @classmethod
-    def from_dict(cls, values: dict) -> "ContentConfig":
-        return cls(values["image_size"], values["channels"], tuple(values.get("skip_resolutions", ())))
 
 
 class _ResBlock(nn.Module):

@@ -51,15 +51,22 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
+from s2t.checkpoint import ConfigMixin
 from s2t.style_a.neural.layers import BLUR_KERNEL, ConvLayer, EqualLinear, PixelNorm
-from s2t.style_a.neural.stylegan2 import CHANNELS, Generator, StyleGAN2Config
+from s2t.style_a.neural.stylegan2 import CHANNELS, DiscriminatorConfig, Generator, StyleGAN2Config
 
 __all__ = ["CHANNELS", "AdaResBlock", "AdaptiveInstanceNorm", "DualStyleGAN", "DualStyleGANConfig"]
 
 
 @dataclass(frozen=True)
-class DualStyleGANConfig:
-    """Hyper-parameters; the defaults are the public 1024 release (``DualStyleGAN(1024, 512, 8, 2, res_index=6)``)."""
+class DualStyleGANConfig(ConfigMixin):
+    """Hyper-parameters; the defaults are the public 1024 release (``DualStyleGAN(1024, 512, 8, 2, res_index=6)``).
+
+    The one place the generator's shape is written down: Style-A's config nests it, and the
+    StyleGAN2 generator's and discriminator's configs are derived from it.
+    """
+
+    config_name = "DualStyleGAN config"
 
     size: int = 1024
     style_dim: int = 512
@@ -74,6 +81,12 @@ class DualStyleGANConfig:
         return StyleGAN2Config(size=self.size, style_dim=self.style_dim, n_mlp=self.n_mlp,
                                channel_multiplier=self.channel_multiplier, channel_max=self.channel_max,
                                channel_base=self.channel_base, blur_kernel=self.blur_kernel)
+
+    def discriminator_config(self) -> DiscriminatorConfig:
+        """The StyleGAN2 discriminator for this generator's images (Style-A's adversarial loss)."""
+        return DiscriminatorConfig(size=self.size, channel_multiplier=self.channel_multiplier,
+                                   channel_max=self.channel_max, channel_base=self.channel_base,
+                                   blur_kernel=self.blur_kernel)
 
 
 class AdaptiveInstanceNorm(nn.Module):

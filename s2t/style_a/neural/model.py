@@ -16,11 +16,12 @@ training starts from the pretrained generator's behaviour.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 
+from s2t.checkpoint import ConfigMixin
 from s2t.style_a.neural.content import ContentConfig, ContentEncoder
 from s2t.style_a.neural.dualstylegan import DualStyleGAN, DualStyleGANConfig
 from s2t.style_a.neural.motion import FEATURE_SIZE, MotionConfig, MotionGenerator, warp
@@ -33,11 +34,11 @@ STRUCTURE_LAYERS = 7
 
 
 @dataclass(frozen=True)
-class StyleAConfig:
+class StyleAConfig(ConfigMixin):
     """Everything needed to rebuild :class:`StyleA` (saved inside ``style_a.pt``).
 
-    Generator fields (``size`` ... ``channel_base``) must match the DualStyleGAN
-    ``generator.pt``; the defaults are the public 1024 release. ``motion`` holds Gm's
+    ``generator`` must match the DualStyleGAN ``generator.pt``; the default is the public
+    1024 release (``size``, ``style_dim``, ``channel_multiplier`` read through). ``motion`` holds Gm's
     configuration, including the coefficient dimension and the window length.
     ``content_skips``: resolutions where Ec's skips enter G (empty: every one above 64).
     ``refine_hidden`` / ``refine_blocks``: R's width and depth.
@@ -46,12 +47,11 @@ class StyleAConfig:
     ``interp_weights`` of the structure (latents 0..6) and colour (7..) layers.
     """
 
-    size: int = 1024
-    style_dim: int = 512
-    n_mlp: int = 8
-    channel_multiplier: int = 2
-    channel_max: int = 512
-    channel_base: int = 16384
+    config_name = "Style-A config"
+    GENERATOR_FIELDS = ("size", "style_dim", "n_mlp", "channel_multiplier", "channel_max", "channel_base")
+    """The generator's fields that format version 1 of ``style_a.pt`` stored flat in this config."""
+
+    generator: DualStyleGANConfig = field(default_factory=DualStyleGANConfig)
     motion: MotionConfig = field(default_factory=MotionConfig)
     content_skips: tuple[int, ...] = ()
     refine_hidden: int = 128
@@ -68,6 +68,18 @@ class StyleAConfig:
             raise ValueError(f"truncation must be in (0, 1], got {self.truncation}")
 
     @property
+    def size(self) -> int:
+        return self.generator.size
+
+    @property
+    def style_dim(self) -> int:
+        return self.generator.style_dim
+
+    @property
+    def channel_multiplier(self) -> int:
+        return self.generator.channel_multiplier
+
+    @property
     def window(self) -> int:
         """Frames per coefficient window (centred on the frame rendered)."""
         return self.motion.window
@@ -79,21 +91,12 @@ class StyleAConfig:
 
     @property
     def channels(self) -> dict[int, int]:
-        return CHANNELS(self.size, self.channel_multiplier, self.channel_max, self.channel_base)
+        g = self.generator
+        return CHANNELS(g.size, g.channel_multiplier, g.channel_max, g.channel_base)
 
     @property
     def n_latent(self) -> int:
         return 2 * (self.size.bit_length() - 1) - 2
-
-    def generator_config(self) -> DualStyleGANConfig:
-        return DualStyleGANConfig(size=self.size, style_dim=self.style_dim, n_mlp=self.n_mlp,
-                                  channel_multiplier=self.channel_multiplier, channel_max=self.channel_max,
-                                  channel_base=self.channel_base)
-
-    def generator_overrides(self) -> dict:
-        """Keyword arguments of ``checkpoints.load_dualstylegan`` besides size and channel multiplier."""
-        return {"style_dim": self.style_dim, "n_mlp": self.n_mlp, "channel_max": self.channel_max,
-                "channel_base": self.channel_base}
 
     def content_config(self) -> ContentConfig:
         return ContentConfig(self.size, self.channels, self.content_skips)
@@ -104,24 +107,12 @@ class StyleAConfig:
     def interp_weights(self) -> list[float]:
         return [self.structure_weight] * STRUCTURE_LAYERS + [self.color_weight] * (self.n_latent - STRUCTURE_LAYERS)
 
-    def to_dict(self) -> dict:
-        values = asdict(self)
-        values["motion"] = self.motion.to_dict()
-        values["content_skips"] = list(self.content_skips)
-        return values
-
     @classmethod
-    def from_dict(cls, values: dict) -> "StyleAConfig":
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"unknown Style-A config fields {unknown}; known: {sorted(known)}")
+    def from_flat_dict(cls, values: dict) -> "StyleAConfig":
+        """The config of a format-1 ``style_a.pt``, whose generator fields sat beside the others."""
         values = dict(values)
-        if "motion" in values:
-            values["motion"] = MotionConfig.from_dict(values["motion"])
-        if "content_skips" in values:
-            values["content_skips"] = tuple(values["content_skips"])
-        return cls(**values)
+        flat = {name: values.pop(name) for name in cls.GENERATOR_FIELDS if name in values}
+        return cls.from_dict({**values, "generator": flat})
 
 
 @dataclass
@@ -145,7 +136,7 @@ class StyleA(nn.Module):
                  encoder: PSPEncoder | None = None) -> None:
         super().__init__()
         self.config = config
-        self.generator = generator if generator is not None else DualStyleGAN(config.generator_config())
+        self.generator = generator if generator is not None else DualStyleGAN(config.generator)
         self.encoder = encoder if encoder is not None else PSPEncoder(
             PSPConfig(size=config.size, width=config.style_dim // 8))
         self._check_frozen_parts()
@@ -157,8 +148,8 @@ class StyleA(nn.Module):
 
     def _check_frozen_parts(self) -> None:
         g, e, c = self.generator.config, self.encoder.config, self.config
-        if g != c.generator_config():
-            raise ValueError(f"the generator is {g}, but the Style-A config needs {c.generator_config()}")
+        if g != c.generator:
+            raise ValueError(f"the generator is {g}, but the Style-A config needs {c.generator}")
         if (e.n_styles, e.style_dim) != (c.n_latent, c.style_dim):
             raise ValueError(f"the pSp encoder makes {e.n_styles} codes of {e.style_dim} values; the generator "
                              f"takes {c.n_latent} of {c.style_dim}")

@@ -24,17 +24,19 @@ frame (a batch of one image's features broadcasts against a batch of windows).
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from s2t.checkpoint import ConfigMixin
+
 FEATURE_SIZE = 64  # the resolution of StyleGAN's feature map m that the flow warps
 
 
 @dataclass(frozen=True)
-class MotionConfig:
+class MotionConfig(ConfigMixin):
     """Everything needed to rebuild a :class:`MotionGenerator`.
 
     ``encoder_size``: the identity image is resized to this (a power of two >= 64) before the
@@ -44,6 +46,8 @@ class MotionConfig:
     ``coeff_dim``: values per frame (expression channels + 6 pose). ``window``: frames per
     coefficient window; it must outlast the mapping net's receptive field (7 + 6 per layer).
     """
+
+    config_name = "motion config"
 
     coeff_dim: int = 58
     window: int = 27
@@ -79,16 +83,6 @@ class MotionConfig:
         halvings = int(math.log2(self.encoder_size // size))
         return min(self.base_channels * 2**halvings, self.max_channels)
 
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict) -> "MotionConfig":
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"unknown motion config fields {unknown}; known: {sorted(known)}")
-        return cls(**values)
 
 
 def identity_grid(height: int, width: int, batch: int = 1, device=None, dtype=torch.float32) -> torch.Tensor:

@@ -11,13 +11,13 @@ shapes, so a checkpoint describes itself and small test checkpoints load the sam
 
 from __future__ import annotations
 
-import pickle
 import re
 from pathlib import Path
 
 import torch
 
-from s2t.style_a.neural.checkpoints import CheckpointError, check_state_dict
+from s2t.checkpoint import CheckpointError, read_torch
+from s2t.style_a.neural.checkpoints import check_state_dict
 from s2t.style_a.neural.psp import STAGE_UNITS, PSPConfig, PSPEncoder
 
 EXPECTED_FILE = ("checkpoint/encoder.pt from the DualStyleGAN release "
@@ -69,23 +69,11 @@ def infer_psp_config(state: dict[str, torch.Tensor], path: str | Path = "checkpo
 
 
 def _read(path: Path, allow_pickle: bool) -> dict:
-    if not path.is_file():
-        raise FileNotFoundError(f"pSp encoder checkpoint not found: {path}. Style-A needs {EXPECTED_FILE}; "
-                                "download it and pass its path")
-    try:
-        # The weights-only unpickler rebuilds tensors and plain containers (dict, OrderedDict,
-        # list, tuple) of str, int, float, bool and None, and refuses any other class. That is
-        # all a pSp checkpoint holds: its `opts` is vars() of the training argparse Namespace.
-        checkpoint = torch.load(path, map_location="cpu", weights_only=not allow_pickle)
-    except pickle.UnpicklingError as err:
-        refused = re.search(r"Unsupported global: GLOBAL (\S+)", str(err))
-        if refused is None:
-            detail = str(err).split("WeightsUnpickler error:")[-1].strip().splitlines()[:1]
-            raise CheckpointError(f"{path} is not a readable PyTorch checkpoint: {' '.join(detail)}") from err
-        raise CheckpointError(f"{path} holds a {refused.group(1)} object, not only tensors and plain values, so it "
-                         "was not unpickled. If you trust the file, load it with allow_pickle=True") from err
-    except Exception as err:  # truncated or foreign files fail in many ways (EOFError, struct.error, ...)
-        raise CheckpointError(f"{path} is not a readable PyTorch checkpoint: {type(err).__name__}: {err}") from err
+    # The weights-only unpickler rebuilds tensors and plain containers (dict, OrderedDict,
+    # list, tuple) of str, int, float, bool and None, and refuses any other class. That is
+    # all a pSp checkpoint holds: its `opts` is vars() of the training argparse Namespace.
+    checkpoint = read_torch(path, "pSp encoder", expected=EXPECTED_FILE, weights_only=not allow_pickle,
+                            refused_hint="If you trust the file, load it with allow_pickle=True")
     if not isinstance(checkpoint, dict):
         raise CheckpointError(f"{path} holds a {type(checkpoint).__name__}, not a pSp checkpoint dict")
     return checkpoint

@@ -13,6 +13,7 @@ from pathlib import Path
 import torch
 
 from s2t.style_a.neural.checkpoint import ENCODER_FILE, GENERATOR_FILE, STYLE_A_FILE, StyleAFiles, save_style_a
+from s2t.style_a.neural.dualstylegan import DualStyleGANConfig
 from s2t.style_a.neural.model import StyleA, StyleAConfig
 from s2t.style_a.neural.motion import MotionConfig
 
@@ -21,8 +22,8 @@ def tiny_config(coeff_dim: int = 58) -> StyleAConfig:
     """The smallest useful Style-A: 128 px, a few channels per layer, one coefficient layer."""
     motion = MotionConfig(coeff_dim=coeff_dim, window=13, encoder_size=64, base_channels=8, max_channels=16,
                           num_down=2, descriptor_dim=32, coeff_layers=1)
-    return StyleAConfig(size=128, style_dim=128, channel_multiplier=1, channel_max=32, channel_base=512,
-                        motion=motion, refine_hidden=16, refine_blocks=1)
+    generator = DualStyleGANConfig(size=128, style_dim=128, channel_multiplier=1, channel_max=32, channel_base=512)
+    return StyleAConfig(generator=generator, motion=motion, refine_hidden=16, refine_blocks=1)
 
 
 def save_frozen_files(model: StyleA, folder: str | Path) -> tuple[Path, Path]:

@@ -15,11 +15,13 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from s2t.checkpoint import ConfigMixin
+
 FEATURE_SIZE = 64
 
 
 @dataclass(frozen=True)
-class RefineConfig:
+class RefineConfig(ConfigMixin):
     """Everything needed to rebuild a :class:`RefinementNetwork`.
 
     ``channels``: the generator's channels per resolution; R works on ``channels[64]``.
@@ -47,14 +49,6 @@ class RefineConfig:
     @property
     def in_channels(self) -> int:
         return self.feature_channels * (2 if self.use_unwarped else 1) + (2 if self.use_flow else 0)
-
-    def to_dict(self) -> dict:
-        return {"channels": dict(self.channels), "use_unwarped": self.use_unwarped, "use_flow": self.use_flow,
-                "hidden": self.hidden, "num_blocks": self.num_blocks}  # fmt: skip
-
-    @classmethod
-    def from_dict(cls, values: dict) -> "RefineConfig":
-        return cls(**values)
 
 
 class _ResBlock(nn.Module):

@@ -23,7 +23,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from s2t.style_a.neural.checkpoints import CheckpointError, check_state_dict
+from s2t.checkpoint import CheckpointError, read_torch
+from s2t.style_a.neural.checkpoints import check_state_dict
 
 VGG19_FILE = "vgg19-dcbb9e9d.pth"
 VGG19_SOURCE = ("torchvision's ImageNet VGG19 weights (VGG19_Weights.IMAGENET1K_V1), "
@@ -90,15 +91,8 @@ def load_vgg19_features(path: str | Path, device: str | torch.device = "cpu") ->
     ``CheckpointError`` (a ``ValueError``) when the file is not a VGG19 state dict.
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"VGG19 weights not found: {path}. The perceptual loss needs {VGG19_FILE}, "
-                                f"{VGG19_SOURCE}. Place it locally and pass its path")
-    try:
-        # A torchvision weights file is a bare state dict of tensors: the weights-only unpickler suffices.
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # truncated or foreign files fail in many ways (UnpicklingError, EOFError, ...)
-        raise CheckpointError(f"{path} is not a readable PyTorch weights file ({VGG19_FILE} expected): "
-                              f"{type(err).__name__}: {err}") from err
+    # A torchvision weights file is a bare state dict of tensors: the weights-only unpickler suffices.
+    state = read_torch(path, "VGG19 weights", expected=f"{VGG19_FILE}, {VGG19_SOURCE}")
     if not isinstance(state, dict):
         raise CheckpointError(f"{path} holds a {type(state).__name__}, not a VGG19 state dict")
     features = {k: v for k, v in state.items() if isinstance(k, str) and k.startswith("features.")}

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from s2t.checkpoint import atomic_write
 from s2t.style_a.painterly.paint import PaintConfig, Progress, paint
 
 CACHE_VERSION = 1
@@ -69,12 +69,5 @@ def painted_photo(photo: np.ndarray, art: np.ndarray, config: PaintConfig = Pain
 
         image = paint(network, photo, art, config, start=start, progress=report)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".painting-", suffix=".png")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            Image.fromarray(image).save(file, format="PNG")
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda file: Image.fromarray(image).save(file, format="PNG"), mode=None)
     return image

@@ -15,7 +15,7 @@ from s2t.face.coeffs import CoeffSequence
 from s2t.face.facs import AU_NAMES, aus_from_blendshapes, blendshapes_from_aus, emotion_blendshapes
 from s2t.face.model import FaceModel
 from s2t.face.rig.blendshapes import ARKIT_52
-from s2t.style_e.train import read_annotations
+from s2t.training.style_e_windows import read_annotations
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # torch work: see one_thread in tests/conftest.py
 

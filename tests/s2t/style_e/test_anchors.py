@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from s2t.style_e.anchors import TextAnchors
-from s2t.style_e.train import emotion_texts, label_texts
+from s2t.style_e.label_texts import emotion_texts, label_texts
 
 
 class TableEncoder:

@@ -76,3 +76,33 @@ def test_exstyle_codes_by_name_or_index(tmp_path):
     assert load_exstyle_code(tmp_path / "exstyle_code.npy", "1").abs().sum() == 0
     with pytest.raises(KeyError, match="cartoon_001.jpg"):
         load_exstyle_code(tmp_path / "exstyle_code.npy", "7")
+
+
+def test_folders_written_before_the_shared_header_still_load(folder, tmp_path):
+    """Format 1: the version under ``version`` and the generator's fields flat in the config."""
+    checkpoint = read_style_a(folder / "style_a.pt")
+    config = dict(checkpoint.pop("config"))
+    generator = config.pop("generator")
+    checkpoint.pop("format_version")
+    old = {**checkpoint, "version": 1,
+           "config": {**{k: generator[k] for k in ("size", "style_dim", "n_mlp", "channel_multiplier", "channel_max",
+                                                   "channel_base")},
+                      **config, "content_skips": list(config["content_skips"])}}
+    for name in ("generator.pt", "encoder.pt"):
+        (tmp_path / name).symlink_to(folder / name)
+    torch.save(old, tmp_path / "style_a.pt")
+    old_model, _ = load_style_a(tmp_path / "style_a.pt")
+    new_model, facts = load_style_a(folder / "style_a.pt")
+    assert old_model.config == new_model.config == tiny_config()
+    for a, b in zip(old_model.trainable_parameters(), new_model.trainable_parameters()):
+        assert torch.equal(a, b)
+
+
+def test_truncated_and_too_new_checkpoints_name_the_file(folder, tmp_path):
+    data = (folder / "style_a.pt").read_bytes()
+    (tmp_path / "cut.pt").write_bytes(data[: len(data) // 2])
+    with pytest.raises(CheckpointError, match=r"cut\.pt is not a readable Style-A checkpoint"):
+        read_style_a(tmp_path / "cut.pt")
+    torch.save({**read_style_a(folder / "style_a.pt"), "format_version": 3}, tmp_path / "new.pt")
+    with pytest.raises(CheckpointError, match=r"new\.pt has Style-A format version 3; this s2t reads up to 2"):
+        read_style_a(tmp_path / "new.pt")

@@ -14,7 +14,7 @@ from s2t.style_a.neural.checkpoints import (
     CheckpointError,
     load_discriminator,
     load_dualstylegan,
-    load_exstyle_codes,
+    read_exstyle_file,
     load_stylegan2,
 )
 from s2t.style_a.neural.dualstylegan import DualStyleGAN, DualStyleGANConfig
@@ -178,6 +178,21 @@ def test_missing_file_and_missing_entry_are_explained(tmp_path):
         load_dualstylegan(tmp_path / "g.pt", **TINY)
 
 
+def test_truncated_generator_is_a_checkpoint_error_naming_the_file(tmp_path):
+    """It used to surface as torch's own error, not naming what the file should be."""
+    torch.save({"g_ema": random_state(stylegan2_layout(32, 16, 2, TINY_CHANNELS))}, tmp_path / "full.pt")
+    (tmp_path / "generator.pt").write_bytes((tmp_path / "full.pt").read_bytes()[:1000])
+    with pytest.raises(CheckpointError, match=r"generator\.pt is not a readable StyleGAN2/DualStyleGAN checkpoint"):
+        load_dualstylegan(tmp_path / "generator.pt", **TINY)
+
+
+def test_whole_config_instead_of_fields(tmp_path):
+    model = DualStyleGAN(DualStyleGANConfig(**TINY))
+    torch.save({"g_ema": model.state_dict()}, tmp_path / "generator.pt")
+    loaded = load_dualstylegan(tmp_path / "generator.pt", config=DualStyleGANConfig(**TINY))
+    assert loaded.config == model.config
+
+
 def test_training_checkpoint_with_args_loads_generator_latent_avg_and_discriminator(tmp_path):
     layout = dict(size=32, channel_multiplier=1, channel_max=16, channel_base=256)
     g_state = random_state(stylegan2_layout(32, 16, 2, TINY_CHANNELS))
@@ -202,12 +217,12 @@ def test_exstyle_codes_load_without_running_pickled_code(tmp_path):
     codes = {"Cartoons_00038_07.jpg": np.random.randn(1, 18, 512).astype(np.float32),
              "Cartoons_00167_01.jpg": np.random.randn(1, 18, 512).astype(np.float32)}
     np.save(tmp_path / "exstyle_code.npy", codes, allow_pickle=True)
-    loaded = load_exstyle_codes(tmp_path / "exstyle_code.npy")
+    loaded = read_exstyle_file(tmp_path / "exstyle_code.npy")
     assert list(loaded) == list(codes)
     for k in codes:
         np.testing.assert_array_equal(loaded[k], codes[k])
     np.save(tmp_path / "evil.npy", {"x": _Payload()}, allow_pickle=True)
     with pytest.raises(pickle.UnpicklingError, match="getpid"):
-        load_exstyle_codes(tmp_path / "evil.npy")
+        read_exstyle_file(tmp_path / "evil.npy")
     with pytest.raises(FileNotFoundError, match="exstyle_code.npy"):
-        load_exstyle_codes(tmp_path / "missing.npy")
+        read_exstyle_file(tmp_path / "missing.npy")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from s2t.style_a.neural.dualstylegan import DualStyleGANConfig
 from s2t.style_a.neural.model import StyleA, StyleAConfig
 from s2t.style_a.neural.random_weights import tiny_config
 
@@ -73,17 +74,29 @@ def test_config_round_trips_through_a_dict():
     config = tiny_config(coeff_dim=20)
     assert StyleAConfig.from_dict(config.to_dict()) == config
     assert config.window == 13 and config.coeff_dim == 20 and config.n_latent == 12
+    assert config.to_dict()["generator"]["size"] == 128 and "size" not in config.to_dict()
     with pytest.raises(ValueError, match="unknown Style-A config fields"):
-        StyleAConfig.from_dict({"size": 128, "colour": 1})
+        StyleAConfig.from_dict({"truncation": 0.5, "colour": 1})
+    with pytest.raises(ValueError, match="unknown DualStyleGAN config fields"):
+        StyleAConfig.from_dict({"generator": {"size": 128, "colour": 1}})
     with pytest.raises(ValueError, match="at least 128"):
-        StyleAConfig(size=64)
+        StyleAConfig(generator=DualStyleGANConfig(size=64))
+
+
+def test_format_1_configs_with_flat_generator_fields_still_read():
+    config = tiny_config()
+    flat = {**config.to_dict(), **{name: getattr(config.generator, name) for name in StyleAConfig.GENERATOR_FIELDS}}
+    del flat["generator"]
+    flat["content_skips"] = list(flat["content_skips"])  # format 1 stored lists
+    assert StyleAConfig.from_flat_dict(flat) == config
 
 
 def test_mismatched_frozen_parts_are_refused(model):
     from dataclasses import replace
 
     with pytest.raises(ValueError, match="generator"):
-        StyleA(replace(model.config, channel_base=1024), model.generator, model.encoder)
+        StyleA(replace(model.config, generator=replace(model.config.generator, channel_base=1024)), model.generator,
+               model.encoder)
 
 
 def test_art_is_a_code_or_a_picture_not_both(model, inputs):

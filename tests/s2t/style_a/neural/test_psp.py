@@ -235,7 +235,7 @@ def test_unreadable_file_is_rejected(tiny, tmp_path, truncated):
         path.write_bytes(path.read_bytes()[:1000])
     else:
         path.write_bytes(b"not a checkpoint at all")
-    with pytest.raises(CheckpointError, match="not a readable PyTorch checkpoint"):
+    with pytest.raises(CheckpointError, match="not a readable pSp encoder checkpoint"):
         load_psp_encoder(path)
 
 

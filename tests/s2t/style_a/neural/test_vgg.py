@@ -160,5 +160,5 @@ def test_wrong_shapes_are_reported(weights_file, tmp_path):
 def test_unreadable_file_is_rejected(tmp_path):
     path = tmp_path / "vgg.pth"
     path.write_bytes(b"\x00not weights")
-    with pytest.raises(CheckpointError, match="not a readable PyTorch weights file"):
+    with pytest.raises(CheckpointError, match="not a readable VGG19 weights checkpoint"):
         load_vgg19_features(path)

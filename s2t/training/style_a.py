@@ -1,6 +1,6 @@
 """Training Style-A (paper, "Style-A", Eq. 3 and 4): Gm, Ec and R learn, Es and G stay frozen.
 
-Each step takes one clip of a :class:`~s2t.style_a.neural.dataset.StyleADataset` and
+Each step takes one clip of a :class:`~s2t.training.style_a_dataset.StyleADataset` and
 ``batch_size`` random frames of it: the identity frame is prepared once (Es and G's frozen
 half are cached per clip, Ec and Gm's image encoder run with gradients), every frame is
 rendered from its centred coefficient window, and the loss is::
@@ -8,7 +8,8 @@ rendered from its centred coefficient window, and the loss is::
     L = ||y - ŷ||² + perceptual_weight · Lprec(y, ŷ) + adv_weight · softplus(-D(ŷ))
 
 with Lprec the VGG19 L1 feature loss (λ = 0.1 in the paper) and D the StyleGAN2
-discriminator trained alongside with the logistic loss of Eq. 4 and a lazy R1 penalty. The
+discriminator trained alongside with the logistic loss of Eq. 4 and a lazy R1 penalty
+(:mod:`s2t.style_a.neural.losses`). The
 paper does not give the adversarial weight; 0.05 keeps it a small correction next to the
 reconstruction terms (VToonify, whose outputs are the paper's targets, weighs its own
 adversarial term similarly low). Without VGG weights, training runs with L2 + adversarial
@@ -16,17 +17,17 @@ and warns.
 
 Output folder::
 
-    <out>/log.csv                  step, losses, seconds
+    <out>/metrics.csv              step, losses, seconds
     <out>/samples/step_0000500.png identity | targets over predictions, every sample_every steps
     <out>/checkpoints/step_*.pt    Style-A weights + optimiser, discriminator and random state
     <out>/style_a.pt               the latest trainable weights alone (what renderers load)
 
-``resume=True`` continues from the newest ``checkpoints/step_*.pt``.
+``resume=True`` continues from the newest ``checkpoints/step_*.pt``. Checkpoint discovery
+and the metrics log are :mod:`s2t.training.common`, shared with Style-E's loop.
 """
 
 from __future__ import annotations
 
-import csv
 import logging
 import time
 from collections.abc import Callable
@@ -39,18 +40,25 @@ import torch
 import torch.nn.functional as F
 
 from s2t.style_a.neural.checkpoint import (ENCODER_FILE, EXSTYLE_FILES, GENERATOR_FILE, STYLE_A_FILE,
-                                           load_exstyle_code, read_style_a, require_files, save_style_a)
+                                           load_exstyle_code, read_style_a, require_files, save_style_a,
+                                           style_a_config)
 from s2t.style_a.neural.checkpoints import load_discriminator, load_dualstylegan
-from s2t.style_a.neural.dataset import StyleADataset, read_rgb
+from s2t.style_a.neural.dualstylegan import DualStyleGANConfig
+from s2t.style_a.neural.losses import discriminator_logistic_loss, generator_adversarial_loss, r1_penalty
 from s2t.style_a.neural.model import StyleA, StyleAConfig
 from s2t.style_a.neural.motion import MotionConfig, centred_windows
 from s2t.style_a.neural.renderer import image_to_tensor, tensor_to_images
 from s2t.style_a.neural.psp_checkpoint import load_psp_encoder
-from s2t.style_a.neural.stylegan2 import Discriminator, DiscriminatorConfig
+from s2t.style_a.neural.stylegan2 import Discriminator
 from s2t.style_a.neural.vgg import PerceptualLoss, VGG19Features, load_vgg19_features
+from s2t.training.common import METRICS_FILE, MetricsLog, checkpoint_name, latest_checkpoint
+from s2t.training.style_a_dataset import StyleADataset, read_rgb
 
 log = logging.getLogger(__name__)
 LOG_FIELDS = ("step", "loss", "l2", "perceptual", "adv_g", "d_loss", "r1", "seconds")
+CHECKPOINT_FOLDER, CHECKPOINT_PREFIX = "checkpoints", "step_"
+LEGACY_LOG_FILE = "log.csv"
+"""The metrics log's name in run folders written before the loops shared ``metrics.csv``."""
 SAMPLE_FRAMES = 4
 
 
@@ -60,8 +68,8 @@ class TrainStyleAConfig:
 
     steps: int = 20000
     batch_size: int = 4
-    lr: float = 1e-4
-    d_lr: float = 1e-4
+    learning_rate: float = 1e-4
+    d_learning_rate: float = 1e-4
     perceptual_weight: float = 0.1
     adv_weight: float = 0.05
     r1_weight: float = 10.0
@@ -95,7 +103,7 @@ class StyleATrainer:
         self.model = model.to(self.device).train()
         self.data, self.config = data, config
         self.art_code = art_code.to(self.device)
-        self.optimizer = torch.optim.Adam(model.trainable_parameters(), lr=config.lr, betas=(0.5, 0.99))
+        self.optimizer = torch.optim.Adam(model.trainable_parameters(), lr=config.learning_rate, betas=(0.5, 0.99))
         if vgg is None and config.perceptual_weight > 0:
             log.warning("no VGG19 weights given: training with L2 + adversarial losses only, without the paper's "
                         "perceptual loss (pass the path of vgg19-dcbb9e9d.pth to add it)")
@@ -106,10 +114,10 @@ class StyleATrainer:
             if discriminator is None:
                 with torch.random.fork_rng(devices=[]):  # the same start for the same seed
                     torch.manual_seed(config.seed)
-                    discriminator = Discriminator(_discriminator_config(model))
+                    discriminator = Discriminator(model.config.generator.discriminator_config())
             self.discriminator = discriminator
             self.discriminator.to(self.device).train().requires_grad_(True)
-            self.d_optimizer = torch.optim.Adam(self.discriminator.parameters(), lr=config.d_lr, betas=(0.5, 0.99))
+            self.d_optimizer = torch.optim.Adam(self.discriminator.parameters(), lr=config.d_learning_rate, betas=(0.5, 0.99))
         self.rng = torch.Generator().manual_seed(config.seed)  # which clips and frames each step takes
         self.step_count = 0
         self._frozen: dict[int, tuple[torch.Tensor, ...]] = {}
@@ -156,7 +164,7 @@ class StyleATrainer:
             loss = loss + self.config.perceptual_weight * values["perceptual"]
         if self.discriminator is not None:
             self.discriminator.requires_grad_(False)
-            values["adv_g"] = F.softplus(-self.discriminator(prediction)).mean()
+            values["adv_g"] = generator_adversarial_loss(self.discriminator, prediction)
             loss = loss + self.config.adv_weight * values["adv_g"]
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -170,12 +178,10 @@ class StyleATrainer:
     def _discriminator_step(self, fake: torch.Tensor, real: torch.Tensor) -> dict[str, torch.Tensor]:
         """Logistic loss of Eq. 4, plus the R1 penalty every ``r1_every`` steps (lazy regularisation)."""
         d = self.discriminator.requires_grad_(True)
-        d_loss = F.softplus(d(fake)).mean() + F.softplus(-d(real)).mean()
+        d_loss = discriminator_logistic_loss(d, fake, real)
         values = {"d_loss": d_loss}
         if self.config.r1_weight > 0 and (self.step_count + 1) % self.config.r1_every == 0:
-            real = real.detach().requires_grad_(True)
-            (grad,) = torch.autograd.grad(d(real).sum(), real, create_graph=True)
-            values["r1"] = grad.pow(2).flatten(1).sum(1).mean()
+            values["r1"] = r1_penalty(d, real)
             d_loss = d_loss + self.config.r1_weight / 2 * self.config.r1_every * values["r1"]
         self.d_optimizer.zero_grad(set_to_none=True)
         d_loss.backward()
@@ -218,33 +224,14 @@ class StyleATrainer:
         self.step_count = int(checkpoint["step"])
 
 
-def _discriminator_config(model: StyleA) -> DiscriminatorConfig:
-    c = model.config
-    return DiscriminatorConfig(size=c.size, channel_multiplier=c.channel_multiplier, channel_max=c.channel_max,
-                               channel_base=c.channel_base)
-
-
-def latest_checkpoint(out: str | Path) -> Path | None:
-    found = sorted((Path(out) / "checkpoints").glob("step_*.pt"))
-    return found[-1] if found else None
+def latest_style_a_checkpoint(out: str | Path) -> Path | None:
+    """The newest training checkpoint of a run folder (``checkpoints/step_*.pt``), or None."""
+    return latest_checkpoint(Path(out) / CHECKPOINT_FOLDER, CHECKPOINT_PREFIX)
 
 
 def _write_png(path: Path, image: np.ndarray) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
-
-
-def _open_log(path: Path, resumed_step: int):
-    """The CSV log, opened for appending; rows after ``resumed_step`` (from a run cut short) are dropped."""
-    rows = []
-    if path.exists() and resumed_step > 0:
-        with path.open() as f:
-            rows = [row for row in csv.DictReader(f) if int(row["step"]) <= resumed_step]
-    handle = path.open("w", newline="")
-    writer = csv.DictWriter(handle, LOG_FIELDS)
-    writer.writeheader()
-    writer.writerows(rows)
-    return handle, writer
 
 
 def train_style_a(trainer: StyleATrainer, out: str | Path, *, model_id: str, channel_names: list[str],
@@ -253,33 +240,31 @@ def train_style_a(trainer: StyleATrainer, out: str | Path, *, model_id: str, cha
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     config = trainer.config
-    previous = latest_checkpoint(out) if resume else None
+    previous = latest_style_a_checkpoint(out) if resume else None
     if previous is not None:
         trainer.load_training_state(read_style_a(previous))
         log.info("resumed from %s (step %d)", previous, trainer.step_count)
+        if (out / LEGACY_LOG_FILE).is_file() and not (out / METRICS_FILE).exists():
+            (out / LEGACY_LOG_FILE).rename(out / METRICS_FILE)
     facts = {"model_id": model_id, "channel_names": channel_names, "art_code": trainer.art_code}
 
     def save(step: int) -> None:
-        save_style_a(out / "checkpoints" / f"step_{step:07d}.pt", trainer.model, step=step,
+        save_style_a(out / CHECKPOINT_FOLDER / checkpoint_name(CHECKPOINT_PREFIX, step), trainer.model, step=step,
                      training=trainer.training_state(), **facts)
         save_style_a(out / "style_a.pt", trainer.model, step=step, **facts)
 
-    handle, writer = _open_log(out / "log.csv", trainer.step_count)
+    metrics = MetricsLog(out / METRICS_FILE, LOG_FIELDS, resume_step=trainer.step_count)
     started = time.perf_counter()
-    try:
-        while trainer.step_count < config.steps:
-            values = trainer.step()
-            step = trainer.step_count
-            if step % config.log_every == 0 or step == config.steps:
-                writer.writerow({"step": step, "seconds": round(time.perf_counter() - started, 2),
-                                 **{k: round(values.get(k, float("nan")), 6) for k in LOG_FIELDS[1:-1]}})
-                handle.flush()
-            if step % config.sample_every == 0 or step == config.steps:
-                _write_png(out / "samples" / f"step_{step:07d}.png", trainer.sample_grid())
-            if step % config.save_every == 0 or step == config.steps:
-                save(step)
-    finally:
-        handle.close()
+    while trainer.step_count < config.steps:
+        values = trainer.step()
+        step = trainer.step_count
+        if step % config.log_every == 0 or step == config.steps:
+            metrics.append({"step": step, "seconds": round(time.perf_counter() - started, 2),
+                            **{k: round(values.get(k, float("nan")), 6) for k in LOG_FIELDS[1:-1]}})
+        if step % config.sample_every == 0 or step == config.steps:
+            _write_png(out / "samples" / f"step_{step:07d}.png", trainer.sample_grid())
+        if step % config.save_every == 0 or step == config.steps:
+            save(step)
     return out / "style_a.pt"
 
 
@@ -296,12 +281,12 @@ def setup_training(data: StyleADataset, out: str | Path, generator: str | Path, 
     The art style trained on: style ``art`` of ``exstyle`` (an ``exstyle_code.npy``), else
     the code stored in that checkpoint, else the dataset's art picture encoded by pSp.
     """
-    previous = latest_checkpoint(out) if resume else None
+    previous = latest_style_a_checkpoint(out) if resume else None
     source = previous if previous is not None else init
     checkpoint = read_style_a(source) if source is not None else None
     if checkpoint is not None:
-        config = StyleAConfig.from_dict(checkpoint["config"])
-    g = load_dualstylegan(generator, config.size, config.channel_multiplier, device, **config.generator_overrides())
+        config = style_a_config(checkpoint, source)
+    g = load_dualstylegan(generator, device=device, config=config.generator)
     with torch.random.fork_rng(devices=[]):  # the same initial weights for the same seed
         torch.manual_seed(train.seed)
         model = StyleA(config, g, load_psp_encoder(encoder, device)).to(device)
@@ -317,8 +302,7 @@ def setup_training(data: StyleADataset, out: str | Path, generator: str | Path, 
         raise ValueError("no art style to train on: give a style of an exstyle_code.npy, or a dataset with art.png")
     d = None
     if discriminator is not None and train.adv_weight > 0:
-        d = load_discriminator(discriminator, config.size, config.channel_multiplier, device,
-                               channel_max=config.channel_max, channel_base=config.channel_base)
+        d = load_discriminator(discriminator, device=device, config=config.generator.discriminator_config())
     features = load_vgg19_features(vgg, device) if vgg is not None else None
     return StyleATrainer(model, data, art_code, train, features, d, device)
 
@@ -339,11 +323,11 @@ def train_from_folder(style_a: str | Path, out: str | Path, dataset: Callable[[i
     exstyle = next((folder / n for n in EXSTYLE_FILES if (folder / n).is_file()), None)
     if art is not None and exstyle is None:
         raise FileNotFoundError(f"--art {art!r} names a style of exstyle_code.npy, which {folder} does not have")
-    config_source = (latest_checkpoint(out) if resume else None) or init
+    config_source = (latest_style_a_checkpoint(out) if resume else None) or init
     if config_source is not None:  # the model's resolution is fixed by the checkpoint continued
-        size = StyleAConfig.from_dict(read_style_a(config_source)["config"]).size
+        size = style_a_config(read_style_a(config_source), config_source).size
     data = dataset(size)
-    config = StyleAConfig(size=size, channel_multiplier=channel_multiplier,
+    config = StyleAConfig(generator=DualStyleGANConfig(size=size, channel_multiplier=channel_multiplier),
                           motion=MotionConfig(coeff_dim=len(data.channel_names) + 6))
     trainer = setup_training(data, out, folder / GENERATOR_FILE, folder / ENCODER_FILE, config, train, art=art,
                              exstyle=exstyle, vgg=vgg, discriminator=discriminator, init=init, device=device,

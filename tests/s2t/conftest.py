@@ -1,5 +1,6 @@
-"""Tiny Style-E setups built in code: a 4-channel face, a hashing text encoder, synthetic
-clips whose jaw follows the audio's loudness and whose smile follows the emotion."""
+"""Tiny Style-E setups built in code (for tests/s2t/style_e and tests/s2t/training): a 4-channel
+face, a hashing text encoder, synthetic clips whose jaw follows the audio's loudness and whose
+smile follows the emotion."""
 
 import hashlib
 from types import SimpleNamespace
@@ -10,7 +11,8 @@ import torch
 
 from s2t.face.coeffs import CoeffSequence
 from s2t.style_e.denoiser import StyleEConfig
-from s2t.style_e.train import TrainConfig, train_style_e, training_clip
+from s2t.training.style_e import TrainConfig, train_style_e
+from s2t.training.style_e_windows import training_clip
 
 CHANNELS = ("jawOpen", "mouthSmileLeft", "eyeBlinkLeft", "browInnerUp")
 HAPPY, NEUTRAL = "a happy face", "a neutral face"

@@ -9,7 +9,7 @@ features and only the generator differs. That also makes training cheap on a CPU
 audio encoder is most of a Style-E training step's cost, and here it runs once per corpus
 frame (:func:`encode_clip_audio`) instead of at every step.
 
-Training otherwise mirrors :func:`s2t.style_e.train.train_style_e`: the same validation
+Training otherwise mirrors :func:`s2t.training.style_e.train_style_e`: the same validation
 split and normalisation, random windows drawn in proportion to clip length, the text of
 neutral clips swapped for the null text with the same probability, AdamW with the same
 settings and gradient clipping, the loss over real (unpadded) frames only.
@@ -27,8 +27,9 @@ from s2t.audio.features import SAMPLE_RATE, frame_mel_windows, melspectrogram, n
 from s2t.face.coeffs import CoeffSequence
 from s2t.style_e.denoiser import StyleEModel
 from s2t.style_e.sampler import blend_weights, window_starts
-from s2t.style_e.train import TrainConfig, TrainingClip, WindowSampler, normalization_stats, split_clips
 from s2t.text import TextEncoder
+from s2t.training.style_e import TrainConfig
+from s2t.training.style_e_windows import TrainingClip, WindowSampler, normalization_stats, split_clips
 
 
 @torch.no_grad()

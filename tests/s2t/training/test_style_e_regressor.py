@@ -2,8 +2,8 @@ import pytest
 import torch
 
 from s2t.style_e.denoiser import StyleEModel
-from s2t.style_e.regressor import StyleERegressor, train_regressor
-from s2t.style_e.train import TrainConfig
+from s2t.training.style_e_regressor import StyleERegressor, train_regressor
+from s2t.training.style_e import TrainConfig
 
 
 @pytest.mark.slow

@@ -9,10 +9,10 @@ import torch
 from s2t.data.corpus import CorpusIndex
 from s2t.face.coeffs import CoeffSequence
 from s2t.style_e.checkpoint import read_checkpoint
-from s2t.style_e.train import (
-    TrainConfig, WindowSampler, emotion_texts, grammar_texts, latest_checkpoint, load_corpus_clips, read_annotations,
-    train_style_e,
-)  # fmt: skip
+from s2t.style_e.label_texts import emotion_texts
+from s2t.training.common import latest_checkpoint
+from s2t.training.style_e import TrainConfig, train_style_e
+from s2t.training.style_e_windows import WindowSampler, grammar_texts, load_corpus_clips, read_annotations
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # torch work: see one_thread in tests/conftest.py
 
@@ -50,7 +50,23 @@ def test_resume_continues_exactly(tiny, tmp_path, one_thread):
     assert [r["step"] for r in read_metrics(tmp_path / "b")] == ["0", "5", "10", "15"]
     kept = [p.name for p in sorted((tmp_path / "b").glob("style_e_*.pt"))]
     assert kept == ["style_e_0000010.pt", "style_e_0000015.pt"]
-    assert latest_checkpoint(tmp_path / "b").name == "style_e_0000015.pt"
+    assert latest_checkpoint(tmp_path / "b", "style_e_").name == "style_e_0000015.pt"
+
+
+def test_fixed_seed_losses_are_those_of_the_loop_before_it_moved(tiny, tmp_path, one_thread):
+    """Recorded with the loop as it was in s2t/style_e/train.py (main f922b1f): splitting it into
+    windows + loop and sharing the metrics log with Style-A changed nothing."""
+    clips = [tiny.clip(i, "happy" if i % 2 else "neutral", seconds=1.0) for i in range(4)]
+    train = TrainConfig(steps=6, batch_size=4, eval_every=1, save_every=6, val_fraction=0.0)
+    train_style_e(clips, tmp_path, tiny.config(), train, text_encoder=tiny.text, log=lambda _: None)
+    rows = [(r["step"], r["train_loss"], r["val_loss"]) for r in read_metrics(tmp_path)]
+    expected = [("0", "nan", "0.614617"), ("1", "82.015831", "0.602648"), ("2", "53.768887", "0.592299"),
+                ("3", "59.735867", "0.581818"), ("4", "58.044235", "0.571906"), ("5", "59.399170", "0.562039"),
+                ("6", "56.962658", "0.552929")]  # fmt: skip
+    assert [step for step, *_ in rows] == [step for step, *_ in expected]
+    for (_, train_loss, val_loss), (_, want_train, want_val) in zip(rows[1:], expected[1:]):
+        assert float(train_loss) == pytest.approx(float(want_train), rel=1e-5)
+        assert float(val_loss) == pytest.approx(float(want_val), rel=1e-5)
 
 
 def test_window_sampler_pads_short_clips(tiny):
@@ -127,7 +143,7 @@ def test_corpus_errors(tiny, tmp_path):
 
 def test_channel_weights_emphasise_the_named_channels():
     from s2t.style_e.denoiser import StyleEConfig
-    from s2t.style_e.train import loss_weights
+    from s2t.training.style_e import loss_weights
 
     config = StyleEConfig()
     weights = loss_weights(config, {"mouthClose": 4.0, "eyeBlinkLeft": 3.0})
@@ -139,7 +155,7 @@ def test_channel_weights_emphasise_the_named_channels():
 
 def test_pose_weight_and_motion_terms():
     from s2t.style_e.denoiser import StyleEConfig, StyleEModel
-    from s2t.style_e.train import PoseMotion, loss_weights, pose_motion_scales
+    from s2t.training.style_e import PoseMotion, loss_weights, pose_motion_scales
 
     config = StyleEConfig()
     weights = loss_weights(config, {"pose": 3.0})

@@ -12,7 +12,7 @@ from skimage import data
 from s2t.face import CoeffSequence
 from s2t.face.pose import rotation_matrix
 from s2t.face.rig.blendshapes import ARKIT_52
-from s2t.style_a.neural.dataset import StyleADataset, build_from_videos, relative_pose
+from s2t.training.style_a_dataset import StyleADataset, build_from_videos, relative_pose
 from s2t.video import VideoWriter
 
 FRAMES = 4
