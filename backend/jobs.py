@@ -50,9 +50,11 @@ from s2t.face.pose import apply_pose
 from s2t.face.preview import region_face_colors, render_mesh
 from s2t.face.rig import RIG_ID, build_rig
 from s2t.face.rig.blendshapes import ARKIT_52
-from s2t.pipeline import FPS, emotion_text
-from s2t.style_a.artstyle import ArtStyle, Stylizer, list_art_presets, load_art_preset
-from s2t.style_a.cpu_renderer import CpuRenderer
+from s2t.pipeline import FPS, TalkingHeadPipeline, emotion_text
+from s2t.style_a.art import Art, check_art_strength, resolve_art
+from s2t.style_a.art_presets import list_art_presets
+from s2t.style_a.cpu_renderer import CpuStyleA
+from s2t.style_a.stylizer import Stylizer
 from s2t.style_a.photo import PreparedPhoto, prepare_photo
 from s2t.video import MAX_AUDIO_SECONDS, MediaError, probe_audio
 
@@ -453,11 +455,12 @@ def prepare_render(params: dict, buffers: dict, style_a: Path | None = None,
     if art_preset is not None and (art_preset not in list_art_presets() or "art" in buffers):
         raise JobError(BAD_INPUT, f"art_preset must be one of {', '.join(list_art_presets())}, "
                                   "and not sent together with an art picture")
-    strength = params.get("art_strength", 1.0)
-    if type(strength) not in (int, float) or not 0 <= strength <= 1:
-        raise JobError(BAD_INPUT, f"art_strength must be a number from 0 to 1, got {strength!r}")
+    try:
+        strength = check_art_strength(params.get("art_strength", 1.0), "art_strength")
+    except ValueError as exc:
+        raise JobError(BAD_INPUT, str(exc)) from None
     job = RenderInput(sequence, range(*span), _int(params, "size", 256, 16, 1024),
-                      _choice(params, "encoding", ("png", "raw"), "png"), renderer, art_preset, float(strength))
+                      _choice(params, "encoding", ("png", "raw"), "png"), renderer, art_preset, strength)
     if len(job.frames) > limits.max_frames:
         raise JobError(BAD_INPUT, f"{len(job.frames)} frames asked for; this backend renders at most "
                                   f"{limits.max_frames} per job (s2t-backend --max-job-frames): render it in parts")
@@ -483,22 +486,28 @@ def render_chunks(job: RenderInput, frames: int) -> list[RenderInput]:
 def run_render(job: RenderInput, ctx: JobContext, style_a: Path | None = None) -> Iterator[Message]:
     yield progress("loading the face model", 0, len(job.frames))
     model = face_model()
-    if job.renderer == "neural":
-        yield progress("loading Style-A", 0, len(job.frames))
-        try:
-            neural = neural_style_a(style_a, ctx.device)
-        except (FileNotFoundError, ValueError) as exc:  # CheckpointError is a ValueError
-            raise JobError(NOT_AVAILABLE, f"the Style-A checkpoint could not be loaded: {exc}") from None
-        yield progress("fitting the photo", 0, len(job.frames))
-        images = _neural_frames(neural, model, job, ctx)
-    elif job.renderer == "cpu":
-        yield progress("fitting the photo", 0, len(job.frames))
-        photo, stylizer = _cpu_inputs(model, job, ctx)
-        if stylizer is not None and stylizer.style.method == "painting":
-            yield from _paint_once(stylizer, photo, ctx)
-        images = CpuRenderer(model, photo, stylizer).frames(job.sequence, job.frames.start, job.frames.stop)
-    else:
+    if job.renderer == "rig-preview":
         images = _rig_preview_frames(model, job)
+    else:
+        if job.renderer == "neural":
+            yield progress("loading Style-A", 0, len(job.frames))
+            try:
+                implementation = neural_style_a(style_a, ctx.device)
+            except (FileNotFoundError, ValueError) as exc:  # CheckpointError is a ValueError
+                raise JobError(NOT_AVAILABLE, f"the Style-A checkpoint could not be loaded: {exc}") from None
+        else:
+            implementation = CpuStyleA()
+        yield progress("fitting the photo", 0, len(job.frames))
+        photo, art = _photo_and_art(model, job, ctx)
+        if job.renderer == "cpu":
+            stylizer = implementation.stylizer(art)
+            if stylizer is not None and stylizer.style.method == "painting":
+                yield from _paint_once(stylizer, photo, ctx)
+        try:  # Style-A through the pipeline, as every front end
+            renderer = TalkingHeadPipeline(model, style_a=implementation).renderer(photo, art)
+        except ValueError as exc:
+            raise JobError(BAD_INPUT, str(exc)) from None
+        images = renderer.frames(job.sequence, job.frames.start, job.frames.stop)
     try:
         for index, image in zip(job.frames, images):
             yield frame_message(index, image, job.encoding, job.renderer)
@@ -506,23 +515,20 @@ def run_render(job: RenderInput, ctx: JobContext, style_a: Path | None = None) -
         raise JobError(BAD_INPUT, f"the coefficients cannot be rendered: {exc}") from None
 
 
-def _cpu_inputs(model: FaceModel, job: RenderInput, ctx: JobContext) -> tuple[PreparedPhoto, Stylizer | None]:
-    """The fitted photo and the art style of Style-A's CPU renderer (the pose it draws is head
-    motion relative to the photo's: zero keeps its framing)."""
+def _photo_and_art(model: FaceModel, job: RenderInput, ctx: JobContext) -> tuple[PreparedPhoto, Art]:
+    """The fitted photo and the art Style-A draws it in (the pose it draws is head motion
+    relative to the photo's: zero keeps its framing)."""
     photo_path, art_path = ctx.inputs["photo"], ctx.inputs.get("art")
     try:
         photo = prepared_photo(model, photo_path, job.size)
     except FaceImageError as exc:
         raise _user_file_error(exc, photo_path, "the photo") from None
-    style = None
-    if job.art_preset:
-        style = load_art_preset(job.art_preset)
-    elif art_path is not None:
-        try:
-            style = ArtStyle.from_picture(load_image(art_path))
-        except FaceImageError as exc:
-            raise _user_file_error(exc, art_path, "the art picture") from None
-    return photo, (Stylizer(style, job.art_strength) if style else None)
+    if art_path is None:
+        return photo, resolve_art(job.art_preset, job.art_strength)
+    try:
+        return photo, resolve_art(load_image(art_path), job.art_strength)
+    except FaceImageError as exc:
+        raise _user_file_error(exc, art_path, "the art picture") from None
 
 
 class _PaintingCancelled(Exception):
@@ -572,24 +578,6 @@ def neural_style_a(folder: Path, device: str):
         if (folder, device) not in _NEURAL:
             _NEURAL[folder, device] = NeuralStyleA(folder, device)
         return _NEURAL[folder, device]
-
-
-def _neural_frames(neural, model: FaceModel, job: RenderInput, ctx: JobContext) -> Iterator[np.ndarray]:
-    """Style-A's neural renderer on the prepared photo crop; the art picture, when sent, sets the style."""
-    photo_path, art_path = ctx.inputs["photo"], ctx.inputs.get("art")
-    try:
-        photo = prepared_photo(model, photo_path, job.size)
-    except FaceImageError as exc:
-        raise _user_file_error(exc, photo_path, "the photo") from None
-    try:
-        art = None if art_path is None else load_image(art_path)
-    except FaceImageError as exc:
-        raise _user_file_error(exc, art_path, "the art picture") from None
-    try:
-        renderer = neural.renderer(photo.image, job.size, art)
-        return renderer.frames(job.sequence, job.frames.start, job.frames.stop)
-    except ValueError as exc:
-        raise JobError(BAD_INPUT, str(exc)) from None
 
 
 def _rig_preview_frames(model: FaceModel, job: RenderInput) -> Iterator[np.ndarray]:

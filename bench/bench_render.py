@@ -56,7 +56,8 @@ def warp_fps(model, size: int, frames: int = 100) -> float:
 def end_to_end(model, size: int, art: str | None) -> float:
     stylizer = None
     if art:
-        from s2t.style_a.artstyle import Stylizer, load_art_preset
+        from s2t.style_a.art_presets import load_art_preset
+        from s2t.style_a.stylizer import Stylizer
 
         stylizer = Stylizer(load_art_preset(art), 1.0)
     with tempfile.TemporaryDirectory() as tmp:

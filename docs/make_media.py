@@ -13,7 +13,8 @@ from s2t.demo import perform_sample, sample_photo, sample_speech
 from s2t.face.preview import contact_sheet
 from s2t.face.rig import build_rig
 from s2t.pipeline import TalkingHeadPipeline
-from s2t.style_a.artstyle import Stylizer, load_art_preset
+from s2t.style_a.art_presets import load_art_preset
+from s2t.style_a.stylizer import Stylizer
 from s2t.style_a.cpu_renderer import CpuRenderer
 from s2t.style_a.photo import prepare_photo
 

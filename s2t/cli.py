@@ -206,6 +206,7 @@ def cmd_generate(image: str, out: Path, audio: str | None, emotion: str | None, 
                  variants: int = 1) -> None:
     from s2t.face.detect import load_image
     from s2t.pipeline import TalkingHeadPipeline
+    from s2t.style_a.cpu_renderer import CpuStyleA
 
     if out.suffix.lower() != ".mp4":
         raise UserError(f"the output must be an .mp4 file, got {out}")
@@ -217,32 +218,33 @@ def cmd_generate(image: str, out: Path, audio: str | None, emotion: str | None, 
     coeffs = _load_sequence(coeffs_path) if coeffs_path else None
     if coeffs is None:
         emotion = _emotion_or_track(emotion, emotion_track, emotion_blend)
-    art = None if art == "none" else art
     takes = _take_paths(out, seed, variants)
     if backend is not None:
         for take_seed, take_out in takes.items():
-            _generate_on_backend(backend, curve_keys, image, take_out, audio, emotion, coeffs, art, strength, size,
-                                 take_seed, emotion_strength, renderer or "auto")
+            _generate_on_backend(backend, curve_keys, image, take_out, audio, emotion, coeffs,
+                                 None if art == "none" else art, strength, size, take_seed, emotion_strength,
+                                 renderer or "auto")
         return
     begun, take_out = time.time(), out
     try:
-        neural = _neural_renderer(renderer, style_a, art, device)
-        stylizer = None if neural else _stylizer(art, strength)
+        chosen = _resolve_art(art, strength)
+        style_a = _style_a(renderer, style_a, device)
+        (style_a or CpuStyleA()).check(chosen)  # art it cannot draw fails before Style-E and the photo fit
         style_e = None
         if coeffs is None:
             from s2t.style_e.checkpoint import load_style_e
 
             style_e = load_style_e(checkpoint)
         model = _load_model("s2t-arkit52")
-        pipeline = TalkingHeadPipeline(model, style_e, **({"renderer": neural} if neural else {}))
+        pipeline = TalkingHeadPipeline(model, style_e, style_a)
         if len(takes) > 1:
             from s2t.style_a.photo import prepare_photo
 
             photo = prepare_photo(model, photo, size)  # fitted once for every take
         for take_seed, take_out in takes.items():
             begun, started = time.time(), time.perf_counter()
-            written = pipeline(photo, take_out, audio=audio, emotion=emotion, coeffs=coeffs,
-                               stylizer=stylizer, size=size, seed=take_seed, emotion_strength=emotion_strength,
+            written = pipeline(photo, take_out, audio=audio, emotion=emotion, coeffs=coeffs, art=chosen,
+                               size=size, seed=take_seed, emotion_strength=emotion_strength,
                                max_audio_seconds=max_audio_minutes * 60)
             print(f"wrote {written} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     except KeyboardInterrupt:
@@ -256,8 +258,7 @@ def _generate_on_backend(endpoint: str, curve_keys: Path | None, image: str, out
 
     if coeffs is None and (audio is None or emotion is None):
         raise UserError("give --audio and --emotion (Style-E makes the motion) or --coeffs")
-    if not 0 <= strength <= 1:
-        raise UserError(f"--art-strength must be between 0 and 1, got {strength}")
+    _art_strength(strength, "--art-strength")
     started, begun = time.perf_counter(), time.time()
     try:
         written = generate_remote(endpoint, image, out, audio=audio, emotion=emotion, coeffs=coeffs,
@@ -276,8 +277,7 @@ def cmd_batch(shots_csv: Path, backend: str, curve_keys: Path | None, strength: 
     from s2t.batch import read_shots, run_batch, write_results
 
     shots = read_shots(shots_csv)  # every row checked before the first shot starts
-    if not 0 <= strength <= 1:
-        raise UserError(f"--strength must be between 0 and 1, got {strength}")
+    _art_strength(strength, "--strength")
     results = []
 
     def report(result) -> None:
@@ -299,34 +299,33 @@ def cmd_batch(shots_csv: Path, backend: str, curve_keys: Path | None, strength: 
                         "again to retry them, finished shots are skipped")
 
 
-def _neural_renderer(renderer: str | None, style_a: Path | None, art: str | None, device: str):
-    """Style-A's neural renderer when asked for (or when --style-a is given); None for the CPU renderer."""
+def _style_a(renderer: str | None, style_a: Path | None, device: str):
+    """Style-A's neural implementation when asked for (or when --style-a is given); None for the CPU one."""
     if renderer == "cpu" or (renderer is None and style_a is None):
         return None
     if style_a is None:
         raise UserError("--renderer neural needs --style-a DIR (a folder with generator.pt, encoder.pt and style_a.pt)")
     from s2t.style_a.neural.renderer import NeuralStyleA
 
-    return NeuralStyleA(style_a, device, art)
+    return NeuralStyleA(style_a, device)
 
 
-def _stylizer(art: str | None, strength: float):
-    """The art style from a preset name or a picture file; None renders the plain photo."""
-    if art is None or strength == 0:
-        return None
-    from s2t.face.detect import load_image
-    from s2t.style_a.artstyle import ArtStyle, Stylizer, list_art_presets, load_art_preset
+def _art_strength(strength: float, option: str) -> float:
+    """``strength`` checked against the one art-strength range, as an error naming ``option``."""
+    from s2t.style_a.art import check_art_strength
 
-    if not 0 <= strength <= 1:
-        raise UserError(f"--art-strength must be between 0 and 1, got {strength}")
-    if art in list_art_presets():
-        style = load_art_preset(art)
-    elif Path(art).is_file():
-        style = ArtStyle.from_picture(load_image(art))
-    else:
-        raise UserError(f"--art {art!r} is neither a picture file nor a preset; presets: "
-                        f"{', '.join(list_art_presets())}, or none")
-    return Stylizer(style, strength)
+    try:
+        return check_art_strength(strength, option)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _resolve_art(art: str | None, strength: float):
+    """``--art`` and ``--art-strength`` as the pipeline's :class:`~s2t.style_a.art.Art`."""
+    from s2t.style_a.art import resolve_art
+
+    _art_strength(strength, "--art-strength")
+    return resolve_art(art, strength)
 
 
 def cmd_corpus_synth(out: Path, hours: float, seed: int, workers: int | None, augment: bool, quiet: bool) -> None:
@@ -458,10 +457,13 @@ def cmd_demo(out_dir: Path, image: str | None, emotion: str, emotion_strength: f
         from s2t.face.detect import load_image
 
         load_image(image)  # fail on a bad photo before anything slow
+    from s2t.style_a.cpu_renderer import CpuStyleA
+
+    CpuStyleA().check(_resolve_art(art, strength))  # a bad --art or --art-strength before anything slow
     model = _load_model("s2t-arkit52")
     started = time.perf_counter()
-    paths = run_demo(model, out_dir, image, emotion=emotion, art=None if art == "none" else art,
-                     strength=strength, size=size, emotion_strength=emotion_strength)
+    paths = run_demo(model, out_dir, image, emotion=emotion, art=art, strength=strength, size=size,
+                     emotion_strength=emotion_strength)
     print(f"demo finished in {time.perf_counter() - started:.1f} s:", file=sys.stderr)
     for kind, path in paths.items():
         print(f"  {kind:8s} {path}")

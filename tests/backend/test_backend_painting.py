@@ -11,7 +11,9 @@ from skimage import data
 from backend.jobs import JobContext, _paint_once
 from backend.protocol import PROGRESS
 from s2t.face.rig import build_rig
-from s2t.style_a.artstyle import ArtStyle, Stylizer, load_art_preset
+from s2t.style_a.art_presets import load_art_preset
+from s2t.style_a.art_style import ArtStyle
+from s2t.style_a.stylizer import Stylizer
 from s2t.style_a.painterly.paint import PaintConfig
 from s2t.style_a.photo import prepare_photo
 

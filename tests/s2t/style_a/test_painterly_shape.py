@@ -51,7 +51,8 @@ def test_no_change_for_zero_strength_or_same_face(rig, photo):
 
 
 def test_stylizer_reshapes_only_after_an_art_face(rig, photo):
-    from s2t.style_a.artstyle import Stylizer, load_art_preset
+    from s2t.style_a.art_presets import load_art_preset
+    from s2t.style_a.stylizer import Stylizer
 
     identity = photo.fit.identity
     cartoon = Stylizer(load_art_preset("cartoon")).shape_identity(rig, identity, photo.landmarks)
