@@ -63,14 +63,18 @@ class TalkingHeadPipeline:
         self.model, self.style_e = model, style_e
         self.style_a: StyleA = CpuStyleA() if style_a is None else style_a
 
-    def coefficients(self, audio: Path, emotion: "str | EmotionTrack", *, seed: int = 0, strength: float = 1.0,
-                     identity: np.ndarray | None = None) -> CoeffSequence:
-        """Style-E: speech + emotion text or track (+ the photo's face shape) -> expression and head pose at 25 fps."""
+    def coefficients(self, audio: str | Path | np.ndarray, emotion: "str | EmotionTrack", *, seed: int = 0,
+                     strength: float = 1.0, identity: np.ndarray | None = None,
+                     metadata: dict | None = None) -> CoeffSequence:
+        """Style-E: speech (a file, or 16 kHz samples with ``metadata`` for the sequence) + emotion
+        text or track (+ the photo's face shape) -> expression and head pose at 25 fps."""
         if self.style_e is None:
             raise StageUnavailable("Style-E (speech + emotion text -> coefficients) is not loaded; "
                                    "pass a coefficient file with --coeffs")
         if isinstance(emotion, str):
             emotion = emotion_text(emotion)
+        if isinstance(audio, np.ndarray):
+            return self.style_e.generate(audio, emotion, seed, strength, identity, metadata=metadata)
         return self.style_e(str(audio), emotion, seed=seed, strength=strength, identity=identity)
 
     def renderer(self, photo: PreparedPhoto, art: Art = NO_ART) -> StyleARenderer:

@@ -12,7 +12,7 @@ def cmd_batch(*, shots_csv: Path, backend: str, curve_keys: Path | None, strengt
               quiet: bool) -> None:
     from tqdm import tqdm
 
-    from s2t.batch import read_shots, run_batch, write_results
+    from backend.batch import read_shots, run_batch, write_results
 
     shots = read_shots(shots_csv)  # every row checked before the first shot starts
     check_strength(strength, "--strength")

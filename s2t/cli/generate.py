@@ -93,7 +93,7 @@ def cmd_generate(*, image: str, out: Path, audio: str | None, emotion: str | Non
 def _generate_on_backend(endpoint: str, curve_keys: Path | None, image: str, out: Path, audio: str | None,
                          emotion, coeffs, art: str | None, strength: float, size: int, seed: int,
                          emotion_strength: float, renderer: str) -> None:
-    from s2t.remote import RemoteError, generate_remote
+    from backend.remote import RemoteError, generate_remote
 
     if coeffs is None and (audio is None or emotion is None):
         raise UserError("give --audio and --emotion (Style-E makes the motion) or --coeffs")
