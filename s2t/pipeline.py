@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from tqdm import tqdm
 
+from s2t.audio import FPS
 from s2t.face import CoeffSequence, FaceModel
 from s2t.style_a.art import NO_ART, Art
 from s2t.style_a.base import StyleA, StyleARenderer
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
     from s2t.style_e.emotion_track import EmotionTrack
 
 OUTPUT_SIZES = (256, 512, 1024)
-FPS = 25.0
 MAX_EMOTION_CHARS = 2000
 
 

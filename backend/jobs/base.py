@@ -11,7 +11,7 @@ from typing import Any
 
 from backend.protocol import BAD_INPUT, Message
 from s2t.face.detect import FaceImageError
-from s2t.pipeline import FPS
+from s2t.audio import FPS
 from s2t.video import MAX_AUDIO_SECONDS, MediaError
 
 

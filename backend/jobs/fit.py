@@ -10,6 +10,7 @@ from backend.jobs.caches import face_model
 from backend.jobs.messages import progress
 from backend.jobs.params import check_image_buffer
 from backend.protocol import COEFFICIENTS, Message, make_message, pack_coefficients
+from s2t.audio import FPS
 from s2t.face import CoeffSequence
 from s2t.face.detect import FaceImageError
 from s2t.face.fit import fit_photo
@@ -34,7 +35,7 @@ def run_fit(_: None, ctx: JobContext) -> Iterator[Message]:
         "fit_rms_px": fit.rms_px, "face_box": [float(b) for b in landmarks.box], "num_faces": landmarks.num_faces,
         "image_size": list(landmarks.image_size),
     }  # fmt: skip
-    sequence = CoeffSequence(model.model_id, 25.0, model.expression_names, fit.expression[None], fit.pose[None],
+    sequence = CoeffSequence(model.model_id, FPS, model.expression_names, fit.expression[None], fit.pose[None],
                              metadata)
     fields, arrays = pack_coefficients(sequence)
     yield make_message(COEFFICIENTS, fields, arrays)

@@ -52,6 +52,7 @@ def cmd_fit_face(*, image: str, model_name: str, overlay: Path | None, json_path
 def cmd_rig_export(*, model_name: str, out: Path) -> None:
     import trimesh
 
+    from s2t.audio import FPS
     from s2t.face import CoeffSequence
     from s2t.face.coeffs import export_gltf
 
@@ -65,7 +66,7 @@ def cmd_rig_export(*, model_name: str, out: Path) -> None:
     elif suffix == ".obj":
         trimesh.Trimesh(model.vertices, model.triangles, process=False).export(out)
     else:
-        rest = CoeffSequence(model.model_id, 25.0, model.expression_names,
+        rest = CoeffSequence(model.model_id, FPS, model.expression_names,
                              np.zeros((1, model.num_expressions)), np.zeros((1, 6)), {"source": "rig export"})
         export_gltf(rest, model, out)
     print(f"wrote {out}", file=sys.stderr)
