@@ -55,9 +55,6 @@ class Art:
         """The shipped preset this names, or None."""
         return self.name if self.picture is None and self.name in list_art_presets() else None
 
-    def describe(self) -> str:
-        return "none" if self.is_none else "an art picture" if self.picture is not None else repr(self.name)
-
 
 def resolve_art(art: str | Path | np.ndarray | None, strength: float = 1.0) -> Art:
     """The :class:`Art` for what a user gave: None or ``"none"`` (no art), a preset name, a

@@ -9,7 +9,7 @@ from s2t.style_a.art import ART_STRENGTH_RANGE, check_art_strength, resolve_art
 def test_none_and_the_word_none_are_no_art():
     for given in (None, "none"):
         art = resolve_art(given, 0.5)
-        assert art.is_none and art.preset is None and art.strength == 0.5 and art.describe() == "none"
+        assert art.is_none and art.preset is None and art.strength == 0.5
 
 
 def test_a_preset_name_is_a_preset_even_beside_a_file_of_that_name(tmp_path, monkeypatch):
@@ -23,7 +23,7 @@ def test_a_picture_file_or_array_is_loaded_as_rgb(tmp_path):
     Image.new("RGBA", (40, 30), (10, 20, 30, 255)).save(tmp_path / "art.png")
     from_file = resolve_art(tmp_path / "art.png", 0.25)
     assert from_file.picture.shape == (30, 40, 3) and from_file.picture.dtype == np.uint8
-    assert from_file.name is None and from_file.strength == 0.25 and from_file.describe() == "an art picture"
+    assert from_file.name is None and from_file.strength == 0.25
     grey = resolve_art(np.full((20, 20), 128, np.uint8))
     assert grey.picture.shape == (20, 20, 3) and (grey.picture == 128).all()
 
