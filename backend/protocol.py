@@ -302,6 +302,25 @@ def _decode_buffer(descriptor, view: memoryview) -> tuple[str, bytes | np.ndarra
     return name, np.frombuffer(view, dtype=dtype).reshape(shape)
 
 
+# -- art in a render request -------------------------------------------------------------------
+
+
+def render_art(preset: str | None = None, picture: bytes | None = None, strength: float = 1.0) -> tuple[dict, dict]:
+    """A ``render`` request's art as ``(params, buffers)``: ``art_preset`` names a preset the
+    backend ships, the ``art`` buffer holds an art picture file's bytes, ``art_strength`` is
+    how strongly it applies (0 to 1; the backend checks it). No art sends strength 0, which
+    the CPU renderer draws as the plain photo and the neural one as its trained style.
+
+    The one client-side rule (the Blender add-on and ``s2t generate --backend``); the backend
+    turns these fields into Style-A's art with ``s2t.style_a.art.resolve_art``.
+    """
+    if preset is not None and picture is not None:
+        raise ValueError("give an art preset or an art picture, not both")
+    if preset is None and picture is None:
+        return {"art_preset": None, "art_strength": 0.0}, {}
+    return {"art_preset": preset, "art_strength": strength}, ({} if picture is None else {"art": picture})
+
+
 # -- coefficient sequences on the wire ---------------------------------------------------------
 
 

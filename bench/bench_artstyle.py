@@ -23,7 +23,9 @@ import numpy as np
 from PIL import Image
 from skimage import data
 
-from s2t.style_a.artstyle import PRESET_DIR, ArtStyle, Stylizer, list_art_presets, load_art_preset
+from s2t.style_a.art_presets import PRESET_DIR, list_art_presets, load_art_preset
+from s2t.style_a.art_style import ArtStyle
+from s2t.style_a.stylizer import Stylizer
 
 
 def timings_ms(fn, runs: int) -> np.ndarray:

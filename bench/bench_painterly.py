@@ -35,10 +35,12 @@ from PIL import Image
 
 from s2t.face.detect import detect_landmarks, load_image
 from s2t.face.rig import build_rig
-from s2t.style_a.artstyle import ArtStyle, Stylizer, load_art_preset
+from s2t.style_a.art_presets import load_art_preset
+from s2t.style_a.art_style import ArtStyle
 from s2t.style_a.cpu_renderer import CpuRenderer
 from s2t.style_a.painterly.texture import texture_signature
 from s2t.style_a.photo import head_crop, prepare_photo
+from s2t.style_a.stylizer import Stylizer
 
 SHEET_ARTS = ("oil", "swirls", "pointillist", "watercolour", "cartoon", "sketch")
 

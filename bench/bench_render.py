@@ -54,17 +54,14 @@ def warp_fps(model, size: int, frames: int = 100) -> float:
 
 
 def end_to_end(model, size: int, art: str | None) -> float:
-    stylizer = None
-    if art:
-        from s2t.style_a.artstyle import Stylizer, load_art_preset
+    from s2t.style_a.art import resolve_art
 
-        stylizer = Stylizer(load_art_preset(art), 1.0)
     with tempfile.TemporaryDirectory() as tmp:
         audio = Path(tmp) / "speech.wav"
         sf.write(audio, 0.05 * np.random.default_rng(0).normal(size=160000), 16000)
         started = time.perf_counter()
         TalkingHeadPipeline(model)(data.astronaut(), Path(tmp) / "talk.mp4", audio=audio,
-                                   coeffs=talking_sequence(model, 250), stylizer=stylizer, size=size, progress=False)
+                                   coeffs=talking_sequence(model, 250), art=resolve_art(art), size=size, progress=False)
         return time.perf_counter() - started
 
 

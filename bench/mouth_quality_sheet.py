@@ -49,9 +49,10 @@ def photos() -> dict[str, np.ndarray]:
 def render_tiles(path: Path) -> None:
     """Render every tile with whichever ``s2t`` is importable; save (P, S, E, TILE, TILE, 3)."""
     from s2t.face.rig import build_rig
-    from s2t.style_a.artstyle import Stylizer, load_art_preset
+    from s2t.style_a.art_presets import load_art_preset
     from s2t.style_a.cpu_renderer import CpuRenderer
     from s2t.style_a.photo import prepare_photo
+    from s2t.style_a.stylizer import Stylizer
 
     rig = build_rig()
     tiles = []

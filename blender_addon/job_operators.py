@@ -11,7 +11,7 @@ from pathlib import Path
 import bpy
 
 from backend.client import BackendError, BackendGone
-from backend.protocol import pack_coefficients
+from backend.protocol import pack_coefficients, render_art
 
 from . import character, core, preferences, retarget, rig, runtime, sequencer
 from .local_backend import LocalBackendError
@@ -170,14 +170,13 @@ class S2T_OT_render_stylized(_JobOperator, bpy.types.Operator):
         take, first_frame, name = read_active_take(context)
         fields, buffers = pack_coefficients(take)
         buffers["photo"] = photo
+        picture = _file_bytes(props.art_path, "art picture")[0] if props.art_preset == "PICTURE" else None
+        # the neural renderer takes a picture, or keeps the style it was trained on: no preset
+        preset = None if props.art_preset in ("PICTURE", "NONE") or props.renderer == "NEURAL" else props.art_preset
+        art_params, art_buffers = render_art(preset, picture, props.art_strength)
+        buffers.update(art_buffers)
         params = {"coefficients": fields, "size": int(props.resolution), "renderer": props.renderer.lower(),
-                  "encoding": "png", "art_strength": props.art_strength}
-        if props.art_preset == "PICTURE":
-            buffers["art"] = _file_bytes(props.art_path, "art picture")[0]
-        elif props.art_preset == "NONE":
-            params["art_strength"] = 0.0
-        elif props.renderer != "NEURAL":  # the neural renderer keeps the style it was trained on
-            params["art_preset"] = props.art_preset
+                  "encoding": "png", **art_params}
         folder, beside_blend = rig.frames_folder(name)
         folder.mkdir(parents=True, exist_ok=True)
         remove_stale_frames(folder, take.num_frames)

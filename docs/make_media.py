@@ -13,9 +13,11 @@ from s2t.data.samples import perform_sample, sample_photo, sample_speech
 from s2t.face.preview import contact_sheet
 from s2t.face.rig import build_rig
 from s2t.pipeline import TalkingHeadPipeline
-from s2t.style_a.artstyle import Stylizer, load_art_preset
+from s2t.style_a.art import resolve_art
+from s2t.style_a.art_presets import load_art_preset
 from s2t.style_a.cpu_renderer import CpuRenderer
 from s2t.style_a.photo import prepare_photo
+from s2t.style_a.stylizer import Stylizer
 
 HERE = Path(__file__).parent
 EMOTIONS = ("happy", "sad", "surprised")
@@ -37,7 +39,7 @@ def main() -> None:
     Image.fromarray(contact_sheet(images, labels, columns=len(FRAMES) * 2)).save(HERE / "emotions_x_art.png")
     speech, _ = sample_speech()
     TalkingHeadPipeline(model)(sample_photo(), HERE / "sample.mp4", audio=speech, coeffs=perform_sample(model, "happy"),
-                               stylizer=Stylizer(load_art_preset("cel"), 0.8), size=256, progress=False)
+                               art=resolve_art("cel", 0.8), size=256, progress=False)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from s2t.face.export import export_gltf
 from s2t.face.fit import render_fit_overlay
 from s2t.face.preview import contact_sheet
 from s2t.pipeline import TalkingHeadPipeline
-from s2t.style_a.artstyle import Stylizer, load_art_preset
+from s2t.style_a.art import resolve_art
 from s2t.style_a.photo import prepare_photo
 from s2t.style_e.checkpoint import load_style_e
 
@@ -31,7 +31,8 @@ DEFAULT_EMOTION = "She is joyful, pulling up the lip corners."
 def run_demo(model: FaceModel, out_dir: str | Path, image: str | Path | np.ndarray | None = None,
              emotion: str = DEFAULT_EMOTION, art: str | None = "cel", strength: float = 0.8, size: int = 512,
              emotion_strength: float = 1.0, seed: int = 0) -> dict[str, Path]:
-    """Write the MP4, coefficients, animated glTF, fit overlay and preview into ``out_dir``."""
+    """Write the MP4, coefficients, animated glTF, fit overlay and preview into ``out_dir``;
+    ``art`` and ``strength`` as :func:`s2t.style_a.art.resolve_art` takes them."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     photo = sample_photo() if image is None else image
@@ -42,8 +43,8 @@ def run_demo(model: FaceModel, out_dir: str | Path, image: str | Path | np.ndarr
     style_e = load_style_e("default")
     seq = style_e(str(speech), emotion, seed=seed, strength=emotion_strength, identity=prepared.fit.identity)
     seq.save(paths["coeffs"])
-    stylizer = Stylizer(load_art_preset(art), strength) if art else None
-    TalkingHeadPipeline(model)(prepared, paths["video"], audio=speech, coeffs=seq, stylizer=stylizer, size=size)
+    TalkingHeadPipeline(model)(prepared, paths["video"], audio=speech, coeffs=seq, art=resolve_art(art, strength),
+                               size=size)
 
     Image.fromarray(render_fit_overlay(prepared.image, model, prepared.fit, prepared.landmarks)).save(paths["fit"])
     export_gltf(seq, model.with_identity(prepared.fit.identity), paths["gltf"])

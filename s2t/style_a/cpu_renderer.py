@@ -22,11 +22,15 @@ import numpy as np
 
 from s2t.face import FaceModel, rotation_matrix
 from s2t.face.rig.build import vertex_normals
-from s2t.style_a.base import StyleARenderer, Stylizer
+from s2t.style_a.art import Art
+from s2t.style_a.art_presets import list_art_presets, load_art_preset
+from s2t.style_a.art_style import ArtStyle
+from s2t.style_a.base import StyleARenderer
 from s2t.style_a.eyes import LidSkin
 from s2t.style_a.mouth import MouthInterior, interior_part_per_triangle, part_offsets
 from s2t.style_a.photo import PreparedPhoto
 from s2t.style_a.raster import rasterize
+from s2t.style_a.stylizer import Stylizer
 
 @dataclass(frozen=True)
 class CpuRenderConfig:
@@ -38,7 +42,8 @@ class CpuRenderConfig:
 
 class CpuRenderer(StyleARenderer):
     """Renders frames of one prepared photo for any expression and pose of ``model``,
-    optionally through a ``stylizer`` (the art style; see :mod:`s2t.style_a.artstyle`).
+    optionally through a ``stylizer`` (the art style: :class:`CpuStyleA` makes it from an
+    :class:`~s2t.style_a.art.Art`; see :mod:`s2t.style_a.stylizer`).
 
     ``pose`` is relative head motion: its rotation is applied on top of the photo's fitted
     head rotation and its translation (model units) is added to the fitted translation, so
@@ -48,11 +53,10 @@ class CpuRenderer(StyleARenderer):
     def __init__(self, model: FaceModel, photo: PreparedPhoto, stylizer: Stylizer | None = None,
                  config: CpuRenderConfig = CpuRenderConfig()) -> None:
         self.model, self.photo, self.stylizer, self.config = model, photo, stylizer, config
-        if hasattr(stylizer, "prepare"):
+        self.source_image = photo.image  # what the warp moves: the photo, or (painterly art styles) the photo painted once
+        if stylizer is not None:
             stylizer.prepare(photo.image)  # fix the colour mapping on the still photo, not on a moving frame
-        # what the warp moves: the photo, or (painterly art styles) the photo painted once
-        self.source_image = (stylizer.source_image(photo.image, photo.landmarks) if hasattr(stylizer, "source_image")
-                             else photo.image)
+            self.source_image = stylizer.source_image(photo.image, photo.landmarks)
         self.model_id = model.model_id
         fit = photo.fit
         self.size = photo.size
@@ -65,8 +69,8 @@ class CpuRenderer(StyleARenderer):
                              self.source_translation)
         self.source_xy = fit.camera.project(source) * self.scale
         # frames take the art face's proportions when the art style has a face; the photo is sampled as fitted
-        self.identity = (stylizer.shape_identity(model, fit.identity, photo.landmarks)
-                         if hasattr(stylizer, "shape_identity") else fit.identity)
+        self.identity = (fit.identity if stylizer is None
+                         else stylizer.shape_identity(model, fit.identity, photo.landmarks))
         # The identity never changes: its shape is computed once, and each frame adds only the
         # expression, as one float32 matrix-vector product (a third of the per-frame cost before).
         self.identity_shape = model.geometry(None, self.identity) + self.offsets
@@ -151,11 +155,7 @@ class CpuRenderer(StyleARenderer):
     def _finish(self, frame: np.ndarray, synthesized: np.ndarray) -> np.ndarray:
         """The art style's last step; ``synthesized`` (float32 (size, size) alpha) marks the
         pixels not sampled from the source image."""
-        if self.stylizer is None:
-            return frame
-        if hasattr(self.stylizer, "finish"):
-            return self.stylizer.finish(frame, synthesized)
-        return self.stylizer(frame)
+        return frame if self.stylizer is None else self.stylizer.finish(frame, synthesized)
 
     @staticmethod
     def _composite(frame: np.ndarray, interior, synthesized: np.ndarray) -> np.ndarray:
@@ -212,3 +212,30 @@ class CpuRenderer(StyleARenderer):
         reduced = cv2.resize(image, (small, small), interpolation=cv2.INTER_AREA)
         reduced = cv2.GaussianBlur(reduced, (0, 0), self.blur_sigma * small / self.map_size)
         return cv2.resize(reduced, (self.map_size, self.map_size), interpolation=cv2.INTER_LINEAR).astype(np.float64)
+
+
+@dataclass(frozen=True)
+class CpuStyleA:
+    """Style-A without learned weights (:class:`s2t.style_a.base.StyleA`): the photo warped by
+    :class:`CpuRenderer`, restyled by a :class:`~s2t.style_a.stylizer.Stylizer` after the art
+    preset or picture at the art's strength (none at strength 0 or for no art)."""
+
+    config: CpuRenderConfig = CpuRenderConfig()
+
+    def check(self, art: Art) -> None:
+        if art.strength > 0 and art.name is not None and art.preset is None:
+            raise ValueError(f"art {art.name!r} is neither a picture file nor a preset; presets: "
+                             f"{', '.join(list_art_presets())}, or none")
+
+    def stylizer(self, art: Art) -> Stylizer | None:
+        """The art filter for ``art``; None draws the plain photo."""
+        self.check(art)
+        if art.is_none or art.strength == 0:
+            return None
+        style = ArtStyle.from_picture(art.picture) if art.picture is not None else load_art_preset(art.name)
+        return Stylizer(style, art.strength)
+
+    def prepare(self, model: FaceModel, photo: PreparedPhoto, art: Art, size: int) -> CpuRenderer:
+        if photo.size != size:
+            raise ValueError(f"the photo was prepared at {photo.size} px, not {size}")
+        return CpuRenderer(model, photo, self.stylizer(art), self.config)

@@ -157,9 +157,10 @@ def build_from_cpu_renderer(out: str | Path, model: FaceModel, photo: str | Path
 
     The art picture is the stylised still photo (what the CPU stylisation makes of it).
     """
-    from s2t.style_a.artstyle import Stylizer, load_art_preset
+    from s2t.style_a.art_presets import load_art_preset
     from s2t.style_a.cpu_renderer import CpuRenderer
     from s2t.style_a.photo import prepare_photo
+    from s2t.style_a.stylizer import Stylizer
 
     prepared = prepare_photo(model, photo, size)
     renderer = CpuRenderer(model, prepared, Stylizer(load_art_preset(art_preset), strength))

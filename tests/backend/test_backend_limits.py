@@ -166,7 +166,7 @@ def test_the_command_takes_the_job_limits(tmp_path):
 
 
 def test_a_decoding_error_reads_plainly(tmp_path):
-    from backend.jobs import _user_file_error
+    from backend.jobs.base import user_file_error
     from s2t.audio import load_audio
     from s2t.video import MediaError
 
@@ -176,5 +176,5 @@ def test_a_decoding_error_reads_plainly(tmp_path):
     with pytest.raises(MediaError) as info:
         load_audio(path)
     assert "Errno" not in str(info.value)
-    assert _user_file_error(info.value, path, "the audio").message == \
+    assert user_file_error(info.value, path, "the audio").message == \
         "cannot decode the audio: Invalid data found when processing input (is it a sound file?)"

@@ -151,3 +151,13 @@ def test_protocol_imports_with_the_standard_library_and_numpy_only():
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def test_render_art_encodes_presets_pictures_and_no_art():
+    from backend.protocol import render_art
+
+    assert render_art("comic", None, 0.7) == ({"art_preset": "comic", "art_strength": 0.7}, {})
+    assert render_art(None, b"png bytes", 0.5) == ({"art_preset": None, "art_strength": 0.5}, {"art": b"png bytes"})
+    assert render_art(None, None, 0.9) == ({"art_preset": None, "art_strength": 0.0}, {})  # no art: strength 0
+    with pytest.raises(ValueError, match="not both"):
+        render_art("comic", b"png bytes")

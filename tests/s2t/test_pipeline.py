@@ -76,3 +76,11 @@ def test_the_emotion_rule_and_the_audio_limit_apply_before_any_output(tmp_path, 
     with pytest.raises(MediaError, match="lasts 2.0 s; the limit is 1.0 s"):
         pipeline(data.astronaut(), out, audio=speech, coeffs=coeffs, size=256, progress=False, max_audio_seconds=1.0)
     assert not out.exists() and not out.with_name("never.partial.mp4").exists()
+
+
+def test_art_the_style_a_cannot_draw_is_refused_before_the_photo_is_read(pipeline, tmp_path):
+    from s2t.style_a.art import resolve_art
+
+    with pytest.raises(ValueError, match="'baroque' is neither a picture file nor a preset"):
+        pipeline(tmp_path / "no-photo.png", tmp_path / "out.mp4", coeffs=None, art=resolve_art("baroque"), size=256)
+    assert not (tmp_path / "out.mp4").exists()

@@ -6,14 +6,14 @@ order, so callers stream them into a video or over the network while the next ba
 On CUDA it runs under fp16 or bf16 autocast and can be wrapped in ``torch.compile``.
 
 :class:`NeuralStyleA` is a loaded Style-A folder (``generator.pt``, ``encoder.pt``,
-``style_a.pt``, optionally ``exstyle_code.npy``); called like the CPU renderer's class,
-``(face_model, photo, stylizer)``, it gives a :class:`NeuralRenderer`, so
-:class:`s2t.pipeline.TalkingHeadPipeline` takes it as its ``renderer``.
+``style_a.pt``, optionally ``exstyle_code.npy``), one of the two Style-A implementations
+(:class:`s2t.style_a.base.StyleA`): :meth:`NeuralStyleA.prepare` gives a
+:class:`NeuralRenderer` for one photo and art, so :class:`s2t.pipeline.TalkingHeadPipeline`
+takes it as its ``style_a``.
 """
 
 from __future__ import annotations
 
-import sys
 from contextlib import nullcontext
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -22,11 +22,13 @@ import cv2
 import numpy as np
 import torch
 
-from s2t.face import CoeffSequence
+from s2t.face import CoeffSequence, FaceModel
+from s2t.style_a.art import Art
 from s2t.style_a.base import StyleARenderer
 from s2t.style_a.neural.checkpoint import load_exstyle_code, load_style_a, style_a_files
 from s2t.style_a.neural.model import StyleA
 from s2t.style_a.neural.motion import centred_windows
+from s2t.style_a.photo import PreparedPhoto
 
 PRECISIONS = ("auto", "fp32", "fp16", "bf16")
 _DTYPES = {"fp16": torch.float16, "bf16": torch.bfloat16}
@@ -138,51 +140,42 @@ class NeuralRenderer(StyleARenderer):
 
 
 class NeuralStyleA:
-    """A loaded Style-A folder, making renderers for any photo. The art style is a picture
-    (file path or RGB array), a style name or index of the folder's ``exstyle_code.npy``, or
-    None for the style the checkpoint was trained with; ``art`` is the default."""
+    """A loaded Style-A folder (:class:`s2t.style_a.base.StyleA`), making renderers for any
+    photo. The art style (an :class:`~s2t.style_a.art.Art`) is a picture the pSp encoder
+    encodes, a style name of the folder's ``exstyle_code.npy``, or none: the style the
+    checkpoint was trained with. Art strength does not apply (the network draws the style whole)."""
 
-    def __init__(self, folder: str | Path, device: str = "cpu", art: str | None = None, batch_size: int = 8,
-                 precision: str = "auto", compile: bool = False) -> None:
+    def __init__(self, folder: str | Path, device: str = "cpu", batch_size: int = 8, precision: str = "auto",
+                 compile: bool = False) -> None:
         self.files = style_a_files(folder)
         self.model, self.facts = load_style_a(self.files.style_a, self.files.generator, self.files.encoder, device)
         self.batch_size, self.precision, self.compile = batch_size, precision, compile
-        self.art = self.art_style(art)  # fails now, not after the photo is fitted
 
-    def art_style(self, art: str | np.ndarray | None) -> tuple[torch.Tensor | None, np.ndarray | None]:
-        """``(z+ code, None)`` or ``(None, picture)`` for ``art`` (see the class docstring)."""
-        if isinstance(art, np.ndarray):
-            return None, art
-        if art is None:
+    def art_style(self, art: Art) -> tuple[torch.Tensor | None, np.ndarray | None]:
+        """``(z+ code, None)`` or ``(None, picture)`` for ``art``; ``ValueError`` when the
+        folder cannot draw it."""
+        if art.picture is not None:
+            return None, art.picture
+        if art.is_none:
             if self.facts.get("art_code") is None:
                 raise ValueError(f"{self.files.style_a} stores no art style; give an art picture or a style "
                                  "from exstyle_code.npy")
             return self.facts["art_code"], None
-        if Path(art).is_file():
-            from s2t.face.detect import load_image
-
-            return None, load_image(art)
         if self.files.exstyle is None:
-            raise ValueError(f"art {art!r} is not a picture file, and the Style-A folder has no exstyle_code.npy "
+            raise ValueError(f"art {art.name!r} is not a picture file, and the Style-A folder has no exstyle_code.npy "
                              "to look it up in")
-        return load_exstyle_code(self.files.exstyle, art), None
+        return load_exstyle_code(self.files.exstyle, art.name), None
 
-    def renderer(self, identity: np.ndarray, output_size: int | None = None,
-                 art: str | np.ndarray | None = None) -> NeuralRenderer:
-        """A renderer of the photo crop ``identity``; ``art`` None keeps the default art style."""
-        art_code, art_image = self.art if art is None else self.art_style(art)
-        return NeuralRenderer(self.model, identity, model_id=self.facts["model_id"],
-                              channel_names=self.facts["channel_names"], art_code=art_code, art_image=art_image,
-                              output_size=output_size, batch_size=self.batch_size, precision=self.precision,
-                              compile=self.compile)
+    def check(self, art: Art) -> None:
+        self.art_style(art)
 
-    def __call__(self, face_model, photo, stylizer=None) -> NeuralRenderer:
-        """The pipeline's renderer factory: ``photo`` is a ``PreparedPhoto``. The CPU renderer's
-        ``stylizer`` does not apply here (the art style is the network's)."""
-        if stylizer is not None:
-            print("note: the neural renderer takes the art style from its own art code or picture; "
-                  "the CPU art preset is ignored", file=sys.stderr)
-        if face_model.model_id != self.facts["model_id"]:
+    def prepare(self, model: FaceModel, photo: PreparedPhoto, art: Art, size: int) -> NeuralRenderer:
+        """A renderer of the prepared photo's crop in ``art``, drawing ``size`` px frames."""
+        if model.model_id != self.facts["model_id"]:
             raise ValueError(f"the Style-A model was trained on {self.facts['model_id']!r} coefficients, "
-                             f"not {face_model.model_id!r}")
-        return self.renderer(photo.image, photo.size)
+                             f"not {model.model_id!r}")
+        art_code, art_image = self.art_style(art)
+        return NeuralRenderer(self.model, photo.image, model_id=self.facts["model_id"],
+                              channel_names=self.facts["channel_names"], art_code=art_code, art_image=art_image,
+                              output_size=size, batch_size=self.batch_size, precision=self.precision,
+                              compile=self.compile)

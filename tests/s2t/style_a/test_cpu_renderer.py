@@ -1,9 +1,12 @@
 import numpy as np
 import pytest
 
-from s2t.style_a.cpu_renderer import CpuRenderer
+from s2t.style_a.art import resolve_art
+from s2t.style_a.art_presets import load_art_preset
+from s2t.style_a.cpu_renderer import CpuRenderer, CpuStyleA
 from s2t.style_a.photo import head_crop
 from s2t.style_a.raster import rasterize
+from s2t.style_a.stylizer import Stylizer
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +95,26 @@ def test_head_turn_moves_the_face_smoothly_and_deterministically(renderer, photo
     assert np.abs(a.astype(float) - b).mean() < 2.5  # a small step is a small change: no flicker
 
 
-def test_stylizer_is_applied_to_every_frame(rig, photo):
-    inverted = CpuRenderer(rig, photo, stylizer=lambda frame: 255 - frame)
+def test_cpu_style_a_restyles_every_frame_after_the_art(rig, photo):
+    """The art's filter is prepared on the still photo and finishes each warped frame."""
+    styled = CpuStyleA().prepare(rig, photo, resolve_art("comic", 1.0), photo.size)
     plain = CpuRenderer(rig, photo)
-    np.testing.assert_array_equal(inverted.render(np.zeros(52), np.zeros(6)), 255 - plain.render(np.zeros(52), np.zeros(6)))
+    filter_ = Stylizer(load_art_preset("comic"))
+    filter_.prepare(photo.image)
+    expression, pose = np.zeros(52), np.array([0, 0.1, 0, 0, 0, 0])
+    np.testing.assert_array_equal(styled.render(expression, pose), filter_(plain.render(expression, pose)))
+
+
+@pytest.mark.parametrize("art", [resolve_art(None), resolve_art("none"), resolve_art("comic", 0.0),
+                                 resolve_art("no-such-style", 0)])
+def test_cpu_style_a_draws_the_plain_photo_without_art_or_at_strength_zero(rig, photo, renderer, art):
+    drawn = CpuStyleA().prepare(rig, photo, art, photo.size)
+    assert drawn.stylizer is None
+    np.testing.assert_array_equal(drawn.render(np.zeros(52), np.zeros(6)), renderer.render(np.zeros(52), np.zeros(6)))
+
+
+def test_cpu_style_a_refuses_names_that_are_no_preset_and_a_photo_of_another_size(rig, photo):
+    with pytest.raises(ValueError, match="'baroque' is neither a picture file nor a preset; presets: .*comic"):
+        CpuStyleA().check(resolve_art("baroque"))
+    with pytest.raises(ValueError, match="prepared at"):
+        CpuStyleA().prepare(rig, photo, resolve_art(None), photo.size * 2)

@@ -7,13 +7,15 @@ import pytest
 from PIL import Image
 from skimage import data
 
-from s2t.style_a.artstyle import ArtStyle, Stylizer, load_art_preset
+from s2t.style_a.art_presets import load_art_preset
+from s2t.style_a.art_style import ArtStyle
 from s2t.style_a.cpu_renderer import CpuRenderer
 from s2t.style_a.painterly import cache
 from s2t.style_a.painterly.efficientnet import load_efficientnet_lite0
 from s2t.style_a.painterly.paint import PaintConfig, paint
 from s2t.style_a.painterly.texture import texture_signature
 from s2t.style_a.photo import prepare_photo
+from s2t.style_a.stylizer import Stylizer
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # torch work: see one_thread in tests/conftest.py
 

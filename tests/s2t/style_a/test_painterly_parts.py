@@ -6,8 +6,10 @@ import pytest
 from skimage import data
 
 from s2t.face.detect import detect_landmarks
-from s2t.style_a.artstyle import ArtStyle, Stylizer, load_art_preset
+from s2t.style_a.art_presets import load_art_preset
+from s2t.style_a.art_style import ArtStyle
 from s2t.style_a.painterly.parts import part_colours, part_masks, recolour_parts
+from s2t.style_a.stylizer import Stylizer
 
 BLUE = np.array([40, 90, 220], np.float32)
 

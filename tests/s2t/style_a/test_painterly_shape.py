@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from skimage import data
 
-from s2t.style_a.photo import prepare_photo
 from s2t.style_a.painterly.shape import proportions, shape_identity
+from s2t.style_a.photo import prepare_photo
 
 EYE_WIDTH, EYE_SPACING, MOUTH_WIDTH = 0, 1, 2
 
@@ -52,7 +52,8 @@ def test_no_change_for_zero_strength_or_same_face(rig, photo):
 
 @pytest.mark.slow
 def test_stylizer_reshapes_only_after_an_art_face(rig, photo):
-    from s2t.style_a.artstyle import Stylizer, load_art_preset
+    from s2t.style_a.art_presets import load_art_preset
+    from s2t.style_a.stylizer import Stylizer
 
     identity = photo.fit.identity
     cartoon = Stylizer(load_art_preset("cartoon")).shape_identity(rig, identity, photo.landmarks)

@@ -119,3 +119,27 @@ def test_half_precision_needs_cuda():
         resolve_precision("fp16", torch.device("cpu"))
     with pytest.raises(ValueError, match="precision must be"):
         resolve_precision("int8", torch.device("cpu"))
+
+
+def test_neural_style_a_prepares_a_renderer_for_each_kind_of_art(tmp_path):
+    """The StyleA protocol: none keeps the trained style, a picture is encoded, an unknown name
+    needs exstyle_code.npy, and coefficients of another face model are refused."""
+    from types import SimpleNamespace
+
+    from s2t.face.rig.blendshapes import ARKIT_52
+    from s2t.style_a.art import resolve_art
+    from s2t.style_a.neural.random_weights import tiny_config, write_random_style_a
+    from s2t.style_a.neural.renderer import NeuralStyleA
+
+    write_random_style_a(tmp_path, tiny_config(), model_id="s2t-arkit52", channel_names=ARKIT_52)
+    style_a = NeuralStyleA(tmp_path)
+    photo = SimpleNamespace(image=np.full((64, 64, 3), 128, np.uint8), size=64)
+    face = SimpleNamespace(model_id="s2t-arkit52")
+    rng = np.random.default_rng(0)
+    for art in (resolve_art(None), resolve_art(rng.integers(0, 255, (48, 48, 3), dtype=np.uint8))):
+        renderer = style_a.prepare(face, photo, art, 96)
+        assert renderer.render(np.zeros(52), np.zeros(6)).shape == (96, 96, 3)
+    with pytest.raises(ValueError, match="no exstyle_code.npy"):
+        style_a.check(resolve_art("van-gogh"))
+    with pytest.raises(ValueError, match="trained on 's2t-arkit52'"):
+        style_a.prepare(SimpleNamespace(model_id="flame"), photo, resolve_art(None), 96)

@@ -1,6 +1,6 @@
 """Draw the painterly presets' pictures procedurally (CC0, made by this project).
 
-    python presets/art/make_paintings.py [--out presets/art]
+    python tools/art_presets/make_paintings.py [--out s2t/assets/art_presets]
 
 Three pictures painted stroke by stroke, for the ``"painting"`` method (the identity photo is
 painted once after them by Gram-matrix style transfer), and one cartoon face for the palette
@@ -22,10 +22,10 @@ import numpy as np
 from PIL import Image
 
 from make_presets import scene_labels  # the presets' shared landscape (this folder is on sys.path)
-from s2t.style_a.artstyle import ArtStyle
+from s2t.style_a.art_presets import PRESET_DIR
+from s2t.style_a.art_style import ArtStyle
 
 SIZE = 512
-HERE = Path(__file__).resolve().parent
 
 
 def _rng(name: str) -> np.random.Generator:
@@ -148,7 +148,7 @@ PAINTINGS = {"swirls": (swirls, "painting"), "pointillist": (pointillist, "paint
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=HERE)
+    parser.add_argument("--out", type=Path, default=PRESET_DIR)
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     for name, (draw, method) in PAINTINGS.items():

@@ -16,7 +16,7 @@ import numpy as np
 import zmq
 
 from backend.client import BackendError, BackendGone, Client, Job
-from backend.protocol import FRAME
+from backend.protocol import FRAME, render_art
 from s2t.face.coeffs import CoeffSequence
 from s2t.video import VideoWriter
 
@@ -67,16 +67,12 @@ def remote_render(client: Client, seq: CoeffSequence, photo: bytes, out: Path, *
     ``art`` is a preset name the backend knows or a picture file sent as bytes; ``renderer``
     is ``auto``, ``cpu`` or ``neural`` (a backend started with ``--style-a``).
     """
-    from s2t.style_a.artstyle import list_art_presets
+    from s2t.style_a.art_presets import list_art_presets
 
-    preset, art_bytes = None, None
-    if art is not None and art_strength > 0:
-        if art in list_art_presets():
-            preset = art
-        else:
-            art_bytes = _read(art, "art picture")
-    job = client.submit_render(seq, photo=photo, art=art_bytes, art_preset=preset,
-                               art_strength=art_strength if art is not None else 0.0, size=size, encoding="raw",
+    preset = art if art in list_art_presets() else None
+    params, buffers = render_art(preset, None if art is None or preset else _read(art, "art picture"), art_strength)
+    job = client.submit_render(seq, photo=photo, art=buffers.get("art"), art_preset=params["art_preset"],
+                               art_strength=params["art_strength"], size=size, encoding="raw",
                                renderer=renderer)
     total = seq.num_frames
     next_index = 0

@@ -1,6 +1,6 @@
 """Draw the art-style preset pictures procedurally (CC0, made by this project).
 
-    python presets/art/make_presets.py [--out presets/art]
+    python tools/art_presets/make_presets.py [--out s2t/assets/art_presets]
 
 Every picture is the same little landscape (sky, sun or moon, hills, a house, a tree)
 painted in a different manner with numpy and OpenCV drawing calls and a seeded random
@@ -19,7 +19,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from s2t.style_a.artstyle import ArtStyle
+from s2t.style_a.art_presets import PRESET_DIR
+from s2t.style_a.art_style import ArtStyle
 
 SIZE = 512
 SKY, SUN, FAR_HILLS, NEAR_HILL, GROUND, WALL, ROOF, TRUNK, CANOPY, WINDOW, CLOUD = range(11)
@@ -232,7 +233,7 @@ def make_picture(name: str) -> np.ndarray:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent)
+    parser.add_argument("--out", type=Path, default=PRESET_DIR)
     args = parser.parse_args()
     for name in PAINTERS:
         picture = make_picture(name)

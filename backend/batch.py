@@ -5,9 +5,9 @@ optionally, ``art`` (a preset name or a picture; empty: none) and ``size`` (defa
 Relative paths are taken from the CSV's folder. Every row is checked before the first shot
 starts, so a typo in row 40 does not surface an hour in.
 
-Each shot is the ``s2t generate --backend`` job itself (:func:`s2t.remote.generate_remote`),
+Each shot is the ``s2t generate --backend`` job itself (:func:`backend.remote.generate_remote`),
 so a batch renders exactly what the single command would. This module talks to the backend
-only through :mod:`s2t.remote`, the one bridge from ``s2t`` to the backend's client.
+only through :mod:`backend.remote`, the one bridge from ``s2t`` to the backend's client.
 
 A shot is finished when its output exists: the MP4 writer names an unfinished take
 ``NAME.partial.mp4``. Re-running the same command skips finished shots, so after an
@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from s2t.remote import RemoteError, generate_remote
+from backend.remote import RemoteError, generate_remote
 
 REQUIRED = ("photo", "audio", "emotion", "output")
 OPTIONAL = ("art", "size")
