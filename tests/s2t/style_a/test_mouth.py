@@ -74,7 +74,9 @@ def test_photo_teeth_are_reused_at_the_fitted_expression(rig, photo512):
     assert renderer.synthesized[teeth].mean() < 0.5  # mostly sampled from the photo, not drawn
     assert np.corrcoef(frame[teeth].mean(-1), grey[teeth])[0, 1] > 0.9
     synthetic = _synthetic_only(MaskedRenderer(rig, photo)).render(photo.fit.expression, np.zeros(6)).astype(float)
-    assert np.abs(synthetic[teeth].mean(-1) - grey[teeth]).mean() > np.abs(frame[teeth].mean(-1) - grey[teeth]).mean() + 5
+    # Synthetic teeth come close (same brightness, similar layout), the photo's own teeth closer.
+    error = lambda image: np.abs(image[teeth].mean(-1) - grey[teeth]).mean()  # noqa: E731
+    assert error(frame) < 0.6 * error(synthetic)
 
 
 @pytest.mark.parametrize("change", ["dark", "bright", "blue cast", "orange cast"])
