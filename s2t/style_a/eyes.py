@@ -84,7 +84,7 @@ class LidSkin:
             line = xy[edge[0]]  # the upper lid's edge: it closes onto the lower one
             gap = float((xy[edge[1], 1] - line[:, 1]).max())
             meet = 1.0 - _smoothstep(0.5 * width, 3.0 * width, gap)  # how closed the lids are, on screen
-            pad = int(np.ceil(6 * width)) + 3
+            pad = int(np.ceil(2 * width)) + 9  # the blend band's half-width and its blur
             x0, y0 = np.maximum(np.floor(line.min(0)).astype(int) - pad, 0)
             x1, y1 = np.minimum(np.ceil(line.max(0)).astype(int) + pad + 1, size)
             if x1 <= x0 or y1 <= y0:
@@ -93,10 +93,13 @@ class LidSkin:
             # Pixel centres of the supersampled grid sit at (i + 0.5) / S - 0.5 output pixels.
             s = SUPERSAMPLE
             fine = (xy - [x0, y0] + 0.5) * s - 0.5
-            raster = rasterize(fine, depth, self.model.triangles[triangles], w * s, h * s)
+            corners = xy[self.model.triangles[triangles]]  # only triangles that reach into the box
+            lo, hi = corners.min(1), corners.max(1)
+            faces = self.model.triangles[triangles[(hi[:, 0] >= x0) & (lo[:, 0] <= x1) & (hi[:, 1] >= y0) & (lo[:, 1] <= y1)]]
+            raster = rasterize(fine, depth, faces, w * s, h * s)
             if not raster.covered.any():
                 continue
-            source = raster.interpolate(sources, self.model.triangles[triangles])
+            source = raster.interpolate(sources, faces)
             colour = cv2.remap(image, source[..., 0].astype(np.float32), source[..., 1].astype(np.float32),
                                cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
             covered = raster.covered.astype(np.float32)[..., None]
