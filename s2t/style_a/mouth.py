@@ -286,13 +286,13 @@ class MouthInterior:
             across, back = attr[tongue, 0], np.clip(attr[tongue, 1], 0.0, 1.0)
             dome = np.sqrt(np.clip(1.0 - across**2, 0.0, 1.0))
             groove = 1.0 - 0.1 * np.exp(-((across / 0.15) ** 2))  # the faint median furrow
-            shade = (0.4 + 0.6 * dome) * groove * (1.05 - 0.6 * back) * (0.75 + 0.25 * facing[tongue])
+            shade = (0.35 + 0.5 * dome) * groove * (1.0 - 0.6 * back) * (0.75 + 0.25 * facing[tongue])
             colour[tongue] = c.tongue * shade[:, None]
         cavity = part == CAVITY
         if cavity.any():  # light comes in through the lips: the walls near them glow, the throat is black
             across, back = attr[cavity, 0], np.clip(attr[cavity, 1], 0.0, 1.0)
             throat = _smoothstep(0.25, 1.0, back) * (1.0 - 0.5 * across**2)
-            colour[cavity] = c.cavity * (1.45 - 1.1 * throat)[:, None] * (0.55 + 0.45 * recess[cavity, None])
+            colour[cavity] = c.cavity * (1.4 - 0.85 * throat)[:, None] * (0.55 + 0.45 * recess[cavity, None])
         teeth = part >= UPPER
         if teeth.any():
             upper = part[teeth] == UPPER
@@ -365,7 +365,7 @@ class MouthInterior:
         x0, y0 = np.floor(xs).astype(int), np.floor(ys).astype(int)
         x1, y1 = np.minimum(x0 + 1, self.size - 1), np.minimum(y0 + 1, self.size - 1)
         fx, fy = (xs - x0)[:, None], (ys - y0)[:, None]
-        at = lambda r, c: image[r, c].astype(np.float32)  # noqa: E731
+        at = lambda r, c: image[r, c].astype(np.float32)
         photo = (at(y0, x0) * (1 - fx) * (1 - fy) + at(y0, x1) * fx * (1 - fy)
                  + at(y1, x0) * (1 - fx) * fy + at(y1, x1) * fx * fy)
         return colour * (1 - w[:, None]) + photo * w[:, None], w

@@ -76,7 +76,7 @@ def test_photo_teeth_are_reused_at_the_fitted_expression(rig, photo512):
     assert np.corrcoef(frame[teeth].mean(-1), grey[teeth])[0, 1] > 0.9
     synthetic = _synthetic_only(MaskedRenderer(rig, photo)).render(photo.fit.expression, np.zeros(6)).astype(float)
     # Synthetic teeth come close (same brightness, similar layout), the photo's own teeth closer.
-    error = lambda image: np.abs(image[teeth].mean(-1) - grey[teeth]).mean()  # noqa: E731
+    error = lambda image: np.abs(image[teeth].mean(-1) - grey[teeth]).mean()
     assert error(frame) < 0.6 * error(synthetic)
 
 
@@ -169,13 +169,13 @@ def test_blink_covers_the_eye_with_lid_skin(rig, photo):
         frame = renderer.render(_weights(rig, eyeBlinkLeft=1, eyeBlinkRight=1), np.zeros(6)).astype(float)
         return np.concatenate([frame[box(photo.landmarks[a:b])].reshape(-1, 3) for a, b in ((36, 42), (42, 48))])
 
-    box = lambda p: np.s_[int(p[:, 1].min()) : int(p[:, 1].max()) + 1, int(p[:, 0].min()) : int(p[:, 0].max()) + 1]  # noqa: E731
+    box = lambda p: np.s_[int(p[:, 1].min()) : int(p[:, 1].max()) + 1, int(p[:, 0].min()) : int(p[:, 0].max()) + 1]
     lifted = closed_eyes(CpuRenderer(rig, photo))
     stretched = CpuRenderer(rig, photo)
     stretched.lids.shifts = [0 * s for s in stretched.lids.shifts]  # the plain stretch of the photo's lid
     stretched = closed_eyes(stretched)
     # Lashes and iris are dark; lid skin is not: a closed lid shows far fewer dark pixels.
-    dark = lambda pixels: (pixels.mean(-1) < 90).mean()  # noqa: E731
+    dark = lambda pixels: (pixels.mean(-1) < 90).mean()
     assert dark(lifted) < 0.6 * dark(stretched)
 
 
@@ -184,7 +184,7 @@ def test_eye_look_moves_the_iris(rig, photo):
     ahead = renderer.render(np.zeros(rig.num_expressions), np.zeros(6)).astype(float)
     aside = renderer.render(_weights(rig, eyeLookOutLeft=1, eyeLookInRight=1), np.zeros(6)).astype(float)
     eyes, mouth = photo.landmarks[36:48], photo.landmarks[48:68]
-    box = lambda p: np.s_[int(p[:, 1].min()) : int(p[:, 1].max()) + 1, int(p[:, 0].min()) : int(p[:, 0].max()) + 1]  # noqa: E731
+    box = lambda p: np.s_[int(p[:, 1].min()) : int(p[:, 1].max()) + 1, int(p[:, 0].min()) : int(p[:, 0].max()) + 1]
     assert np.abs(aside - ahead)[box(eyes)].mean() > 4
     assert np.abs(aside - ahead)[box(mouth)].mean() < 0.5
 
