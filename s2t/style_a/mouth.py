@@ -47,6 +47,7 @@ LIGHT = np.array([0.0, 0.35, 1.0]) / np.hypot(0.35, 1.0)  # camera space: from t
 # display when the lips part), the lower row under it with a normal overbite, the tongue behind.
 PART_OFFSETS = {"teeth_upper": (0.0, -0.0105, 0.0005), "teeth_lower": (0.0, -0.0052, -0.0015),
                 "tongue": (0.0, -0.0050, -0.0010)}
+BOUNCE = 0.07  # how much of the teeth's light comes off the lips and gums
 SHEEN = np.array([250.0, 248.0, 242.0])  # what wet enamel reflects of a near-white light
 MIN_PHOTO_MOUTH_PX = 24  # narrower mouths (in the original photo) are too small to reuse their teeth
 
@@ -258,7 +259,7 @@ class MouthInterior:
         h, w = inside.shape
         near = cv2.GaussianBlur(inside.astype(np.float32), (0, 0), self.edge_sigma)
         rim = _smoothstep(0.1, 0.7, near[ys, xs])  # the lips shade the opening's rim, soft tissue more than teeth
-        colour *= np.where(part >= UPPER, 0.9 + 0.1 * rim, 0.6 + 0.4 * rim)[:, None]
+        colour *= np.where(part >= UPPER, 0.96 + 0.04 * rim, 0.6 + 0.4 * rim)[:, None]
         from_photo = np.zeros(len(part), np.float32)
         if self.source_weight is not None:
             # Once the lower lip has moved off its place in the photo, lip-red pixels the fit took
@@ -308,7 +309,10 @@ class MouthInterior:
             # Shadowed teeth darken toward the mouth's red-brown (light bounces off its walls), not
             # toward black or grey, which would turn ivory olive.
             warm_shadow = c.cavity * 1.8
-            enamel = warm_shadow + (c.teeth - warm_shadow) * shade[:, None]
+            # Light bounced off the lips and gums warms them a little: without it, ivory between
+            # pink lips reads greenish grey.
+            lit = c.teeth * (1.0 - BOUNCE + BOUNCE * c.gum / c.gum.mean())
+            enamel = warm_shadow + (lit - warm_shadow) * shade[:, None]
             # Wet enamel: a soft sheen on each crown's face, toward white (it is what makes a tooth
             # read as a tooth rather than as a beige slab at 512 px).
             sheen = (0.22 * np.where(upper, 1.0, 0.6) * facing[teeth] ** 2 * (1.0 - (2 * across - 1) ** 2)

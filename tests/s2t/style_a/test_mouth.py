@@ -219,7 +219,7 @@ def test_rendered_synthetic_teeth_keep_their_colour(rig, photo512, change):
     front = teeth[teeth[:, 0] >= np.quantile(teeth[:, 0], 0.5)]  # the lit half: front teeth, crowns' faces
     assert np.median(front[:, 0]) > base[0] - 4  # as light as the base colour (it rendered 14 L darker)
     (_, _), (a_lo, a_hi), (b_lo, b_hi) = TEETH_LAB
-    assert a_lo - 2 <= np.median(front[:, 1]) <= a_hi + 2
+    assert a_lo - 2 <= np.median(front[:, 1]) <= a_hi + 5  # light bounced off the lips warms them a little
     assert b_lo - 4 <= np.median(front[:, 2]) <= b_hi + 2  # the sheen whitens a little, never blue
     assert np.median(teeth[:, 0]) > _lab(renderer.mouth.colours.gum)[0]
 
