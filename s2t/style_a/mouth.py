@@ -293,7 +293,7 @@ class MouthInterior:
         if cavity.any():  # light comes in through the lips: the walls near them glow, the throat is black
             across, back = attr[cavity, 0], np.clip(attr[cavity, 1], 0.0, 1.0)
             throat = _smoothstep(0.25, 1.0, back) * (1.0 - 0.5 * across**2)
-            colour[cavity] = c.cavity * (1.4 - 0.85 * throat)[:, None] * (0.55 + 0.45 * recess[cavity, None])
+            colour[cavity] = c.cavity * (1.5 - 0.9 * throat)[:, None]
         teeth = part >= UPPER
         if teeth.any():
             upper = part[teeth] == UPPER
