@@ -5,7 +5,10 @@ wherever the driven lips part, the interior is rasterised again at output size, 
 mouth's box only: the rig's cavity, tongue and both dental arches, z-buffered against the
 skin around the mouth so that the lips' inner edge is the rig's slit, exactly. The edge is
 anti-aliased by a sub-pixel blur of the coverage, and the interior is shaded darker near the
-lips (they shade it) and deeper in the mouth.
+lips (they shade it) and deeper in the mouth: the cavity towards the throat, the tongue as a
+dome. Teeth keep their base colour's lightness where they face the light (dimmed ivory reads
+olive-grey, worse after H.264's chroma subsampling), with a wet sheen and a little light
+bounced off the lips.
 
 Colours come from two sources:
 
