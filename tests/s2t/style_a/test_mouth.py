@@ -313,3 +313,14 @@ def test_closed_lids_meet_on_a_line_drawn_at_output_resolution(rig):
     # The map's line leaves a smooth curve by up to 1.5 px (3.2 px steps at 1024); the output-resolution one by a third of a pixel.
     assert max(steps) > 1.0
     assert max(smooth) < 0.6
+
+
+def test_a_closing_blink_changes_smoothly_when_the_lid_line_takes_over(rig, photo):
+    renderer = CpuRenderer(rig, photo)
+    eyes = photo.landmarks[36:48]
+    box = np.s_[int(eyes[:, 1].min()) - 8 : int(eyes[:, 1].max()) + 8, int(eyes[:, 0].min()) - 5 : int(eyes[:, 0].max()) + 5]
+    frames = [renderer.render(_weights(rig, eyeBlinkLeft=b, eyeBlinkRight=b), np.zeros(6)).astype(float)[box]
+              for b in np.linspace(0.2, 1.0, 17)]
+    steps = np.array([np.abs(b - a).mean() for a, b in zip(frames, frames[1:])])
+    # The re-warp starts at a blink of 0.35 and the lash shade as the lids meet: both fade in.
+    assert steps.max() < 1.6 * np.median(steps)
