@@ -32,7 +32,7 @@ LASH_TINT = np.array([0.45, 0.33, 0.3], np.float32)  # the skin's colour, darker
 
 
 class LidSkin:
-    """Per-frame source positions of the upper lids for one fitted photo."""
+    """Per-frame source positions of the lids for one fitted photo, and the closed lids' meeting line."""
 
     def __init__(self, model: FaceModel, landmarks: np.ndarray, fit_expression: np.ndarray, scale: float) -> None:
         self.channels, self.shifts, self.closed = [], [], []
