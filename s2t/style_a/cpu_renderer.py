@@ -134,7 +134,8 @@ class CpuRenderer(StyleARenderer):
         target_xy = camera.project(target) * self.scale
         raster = rasterize(target_xy, target[:, 2], self.model.triangles, self.map_size, self.map_size)
         parts = np.where(raster.covered, self.part_of_triangle[np.maximum(raster.triangle, 0)], -1)
-        motion = self._backward_motion(raster, parts == 0, rotation, self.lids.sources(self.source_xy, expression))
+        lid_sources = self.lids.sources(self.source_xy, expression)
+        motion = self._backward_motion(raster, parts == 0, rotation, lid_sources)
         # Upsample the motion, not the coordinates: resizing a coordinate grid shifts it half a pixel.
         full = cv2.resize(motion.astype(np.float32), (self.size, self.size), interpolation=cv2.INTER_LINEAR)
         full = full / self.scale + self.full_grid
@@ -143,6 +144,8 @@ class CpuRenderer(StyleARenderer):
         interior = self.mouth.draw(self.source_image, target_xy / self.scale, target[:, 2], rotation)
         if interior is not None:
             frame = self._composite(frame, interior, synthesized)
+        frame = self.lids.draw_meeting_line(frame, self.source_image, target_xy / self.scale, target[:, 2],
+                                            lid_sources / self.scale, expression)
         return self._finish(frame, synthesized)
 
     def _shape(self, expression: np.ndarray) -> np.ndarray:

@@ -5,7 +5,10 @@ wherever the driven lips part, the interior is rasterised again at output size, 
 mouth's box only: the rig's cavity, tongue and both dental arches, z-buffered against the
 skin around the mouth so that the lips' inner edge is the rig's slit, exactly. The edge is
 anti-aliased by a sub-pixel blur of the coverage, and the interior is shaded darker near the
-lips (they shade it) and deeper in the mouth.
+lips (they shade it) and deeper in the mouth: the cavity towards the throat, the tongue as a
+dome. Teeth keep their base colour's lightness where they face the light (dimmed ivory reads
+olive-grey, worse after H.264's chroma subsampling), with a wet sheen and a little light
+bounced off the lips.
 
 Colours come from two sources:
 
@@ -47,6 +50,8 @@ LIGHT = np.array([0.0, 0.35, 1.0]) / np.hypot(0.35, 1.0)  # camera space: from t
 # display when the lips part), the lower row under it with a normal overbite, the tongue behind.
 PART_OFFSETS = {"teeth_upper": (0.0, -0.0105, 0.0005), "teeth_lower": (0.0, -0.0052, -0.0015),
                 "tongue": (0.0, -0.0050, -0.0010)}
+BOUNCE = 0.07  # how much of the teeth's light comes off the lips and gums
+SHEEN = np.array([250.0, 248.0, 242.0])  # what wet enamel reflects of a near-white light
 MIN_PHOTO_MOUTH_PX = 24  # narrower mouths (in the original photo) are too small to reuse their teeth
 
 
@@ -94,6 +99,13 @@ def _arch_coordinates(vertices: np.ndarray, ids: np.ndarray, gum_at_top: bool) -
     return arc, height
 
 
+def _across_and_depth(p: np.ndarray) -> np.ndarray:
+    """Per vertex of a soft part: position across it (-1 .. 1) and depth (0 at its front, 1 at its back)."""
+    half = max(float(np.abs(p[:, 0]).max()), 1e-9)
+    front, back = p[:, 2].max(), p[:, 2].min()
+    return np.column_stack([p[:, 0] / half, (front - p[:, 2]) / max(front - back, 1e-9)])
+
+
 def _smoothstep(lo, hi, x):
     t = np.clip((x - lo) / (hi - lo), 0.0, 1.0)
     return t * t * (3 - 2 * t)
@@ -115,11 +127,14 @@ class MouthInterior:
         occluders = (near_mouth & skin)[model.triangles].all(1)
         self.triangles = np.nonzero(occluders | (self.part_of_triangle > 0))[0]
         self.upper_edge, self.lower_edge = model.regions["mouth_upper_edge"], model.regions["mouth_lower_edge"]
-        # Per-vertex surface coordinates of the teeth: arc length (mm), height (0 gum .. 1 edge).
+        # Per-vertex surface coordinates: on the teeth arc length (mm) and height (0 gum .. 1 edge);
+        # on the tongue and the cavity across (-1 .. 1) and depth (0 front .. 1 throat).
         attributes = np.zeros((model.num_vertices, 2))
         for name, gum_at_top in (("teeth_upper", True), ("teeth_lower", False)):
             ids = model.regions[name]
             attributes[ids] = np.column_stack(_arch_coordinates(v, ids, gum_at_top))
+        for name in ("tongue", "mouth_cavity"):
+            attributes[model.regions[name]] = _across_and_depth(v[model.regions[name]])
         self.attributes = attributes
         self.front_tooth = model.regions["teeth_upper"][np.argmax(v[model.regions["teeth_upper"], 2])]
         self.colours: MouthColours = mouth_colours(image, landmarks)
@@ -247,7 +262,7 @@ class MouthInterior:
         h, w = inside.shape
         near = cv2.GaussianBlur(inside.astype(np.float32), (0, 0), self.edge_sigma)
         rim = _smoothstep(0.1, 0.7, near[ys, xs])  # the lips shade the opening's rim, soft tissue more than teeth
-        colour *= np.where(part >= UPPER, 0.8 + 0.2 * rim, 0.6 + 0.4 * rim)[:, None]
+        colour *= np.where(part >= UPPER, 0.96 + 0.04 * rim, 0.6 + 0.4 * rim)[:, None]
         from_photo = np.zeros(len(part), np.float32)
         if self.source_weight is not None:
             # Once the lower lip has moved off its place in the photo, lip-red pixels the fit took
@@ -268,35 +283,55 @@ class MouthInterior:
 
     def _synthetic(self, part, normal, attr, recess) -> np.ndarray:
         c = self.colours
-        base = np.array([c.cavity, c.tongue, c.teeth, c.teeth], np.float64)[part - 1]
-        light = 0.45 + 0.55 * np.clip(normal @ LIGHT, 0.0, 1.0)
-        teeth = part >= UPPER
-        colour = base * (light * (0.45 + 0.55 * recess))[:, None]
+        colour = np.zeros((len(part), 3))
+        facing = np.clip(normal @ LIGHT, 0.0, 1.0)
         tongue = part == TONGUE
-        shaded = np.clip(normal[tongue] @ LIGHT, 0.0, 1.0)  # a rounded tongue: bright on top, dark at its sides
-        colour[tongue] = c.tongue * ((0.45 + 0.55 * shaded**1.5) * (0.5 + 0.5 * recess[tongue]))[:, None]
+        if tongue.any():  # a rounded tongue: a lit dome, darker at its sides and towards the back
+            across, back = attr[tongue, 0], np.clip(attr[tongue, 1], 0.0, 1.0)
+            dome = np.sqrt(np.clip(1.0 - across**2, 0.0, 1.0))
+            groove = 1.0 - 0.1 * np.exp(-((across / 0.15) ** 2))  # the faint median furrow
+            shade = (0.35 + 0.5 * dome) * groove * (1.0 - 0.6 * back) * (0.75 + 0.25 * facing[tongue])
+            colour[tongue] = c.tongue * shade[:, None]
+        cavity = part == CAVITY
+        if cavity.any():  # light comes in through the lips: the walls near them glow, the throat is black
+            across, back = attr[cavity, 0], np.clip(attr[cavity, 1], 0.0, 1.0)
+            throat = _smoothstep(0.25, 1.0, back) * (1.0 - 0.5 * across**2)
+            colour[cavity] = c.cavity * (1.5 - 0.9 * throat)[:, None]
+        teeth = part >= UPPER
         if teeth.any():
             upper = part[teeth] == UPPER
             arc, height = attr[teeth, 0], np.clip(attr[teeth, 1], 0.0, 1.0)
-            pattern, gum = self._tooth_pattern(np.abs(arc), height, upper)
-            depth_shade = 0.55 + 0.45 * recess[teeth]  # teeth are bright; only the far molars fade
-            shade = pattern * np.where(upper, 1.0, 0.9) * light[teeth] * depth_shade  # the upper row is dominant
-            tissue = c.gum * (0.6 + 0.4 * light[teeth])[:, None] * recess[teeth, None]
+            pattern, gum, across = self._tooth_pattern(np.abs(arc), height, upper)
+            # Teeth are the brightest thing in the mouth: the front ones keep the base colour's
+            # lightness (a dimmed ivory reads olive, worse after H.264's chroma subsampling);
+            # they fade only round the arch's curve and towards the far molars.
+            light = 0.7 + 0.3 * facing[teeth]
+            depth_shade = 0.6 + 0.4 * recess[teeth]
+            shade = np.clip(pattern * np.where(upper, 1.06, 0.94) * light * depth_shade, 0.0, 1.08)
+            tissue = c.gum * (0.6 + 0.4 * facing[teeth])[:, None] * recess[teeth, None]
             # Shadowed teeth darken toward the mouth's red-brown (light bounces off its walls), not
-            # toward black, which would turn ivory olive.
-            enamel = c.cavity + (c.teeth - c.cavity) * shade[:, None]
+            # toward black or grey, which would turn ivory olive.
+            warm_shadow = c.cavity * 1.8
+            # Light bounced off the lips and gums warms them a little: without it, ivory between
+            # pink lips reads greenish grey.
+            lit = c.teeth * (1.0 - BOUNCE + BOUNCE * c.gum / c.gum.mean())
+            enamel = warm_shadow + (lit - warm_shadow) * shade[:, None]
+            # Wet enamel: a soft sheen on each crown's face, toward white (it is what makes a tooth
+            # read as a tooth rather than as a beige slab at 512 px).
+            sheen = (0.22 * np.where(upper, 1.0, 0.6) * facing[teeth] ** 2 * (1.0 - (2 * across - 1) ** 2)
+                     * _smoothstep(0.3, 0.6, height) * (1.0 - _smoothstep(0.9, 1.0, height)))
+            enamel += (SHEEN - enamel) * sheen[:, None]
             colour[teeth] = (1 - gum)[:, None] * enamel + gum[:, None] * tissue
             if self.photo_teeth_end is not None:  # past the photo's teeth's edge there is mouth, not more tooth
                 end = np.interp(arc, *self.photo_teeth_end)
                 past = (_smoothstep(end - 0.04, end + 0.08, height) * upper)[:, None]
                 colour[teeth] = (1 - past) * colour[teeth] + past * c.cavity * 0.8
-        cavity = part == CAVITY
-        colour[cavity] = c.cavity * (0.6 + 0.4 * recess[cavity])[:, None]
         return colour
 
     def _tooth_pattern(self, arc, height, upper):
         """Brightness of each point of the teeth (separations, rounded corners, bulge, translucent
-        edge) and how much of it is gum, for arc length ``arc`` (mm) and ``height``."""
+        edge), how much of it is gum and where it lies across its tooth (0 .. 1), for arc length
+        ``arc`` (mm) and ``height``."""
         bounds_upper, bounds_lower = UPPER_TEETH_MM, LOWER_TEETH_MM
         k_up = np.clip(np.searchsorted(bounds_upper, arc) - 1, 0, len(bounds_upper) - 2)
         k_lo = np.clip(np.searchsorted(bounds_lower, arc) - 1, 0, len(bounds_lower) - 2)
@@ -304,17 +339,17 @@ class MouthInterior:
         right = np.where(upper, bounds_upper[k_up + 1], bounds_lower[k_lo + 1])
         across = np.clip((arc - left) / (right - left), 0.0, 1.0)
         to_gap = np.minimum(arc - left, right - arc)  # mm to the nearest separation
-        width = max(0.3, 0.7 * self.mm_per_px)  # never thinner than a pixel: no shimmer
+        width = max(0.3, 0.6 * self.mm_per_px)  # never thinner than a pixel: no shimmer
         corner = _smoothstep(0.72, 1.0, height) * 0.6  # incisal corners are rounded: the gap widens there
-        line = np.exp(-((to_gap / width) ** 2))  # teeth touch: a faint line between them ...
+        line = np.exp(-((to_gap / width) ** 2))  # teeth touch: a thin shadowed line between them ...
         notch = np.exp(-((to_gap / (width + corner)) ** 2)) * _smoothstep(0.6, 1.0, height)  # ... open at the edge
-        bulge = 1.0 - 0.12 * (2 * across - 1) ** 2
-        edge = 1.0 - 0.18 * _smoothstep(0.85, 1.0, height)  # thin, translucent biting edge
-        pattern = bulge * edge * (1.0 - 0.16 * line) * (1.0 - 0.3 * notch)
+        bulge = 1.0 - 0.08 * (2 * across - 1) ** 2
+        edge = 1.0 - 0.1 * _smoothstep(0.94, 1.0, height)  # thin, translucent biting edge
+        pattern = bulge * edge * (1.0 - 0.3 * line) * (1.0 - 0.3 * notch)
         papilla = (1.0 - np.sin(np.pi * across)) ** 1.5
         gum_line = 0.12 + 0.18 * papilla
         gum = 1.0 - _smoothstep(gum_line - 0.05, gum_line + 0.05, height)
-        return pattern, gum
+        return pattern, gum, across
 
     def _blend_photo(self, colour, image, part, bary, tri, lip_moved: float):
         """Where the photo showed the same surface point, take the photo's pixel instead."""
@@ -337,7 +372,7 @@ class MouthInterior:
         x0, y0 = np.floor(xs).astype(int), np.floor(ys).astype(int)
         x1, y1 = np.minimum(x0 + 1, self.size - 1), np.minimum(y0 + 1, self.size - 1)
         fx, fy = (xs - x0)[:, None], (ys - y0)[:, None]
-        at = lambda r, c: image[r, c].astype(np.float32)  # noqa: E731
+        at = lambda r, c: image[r, c].astype(np.float32)
         photo = (at(y0, x0) * (1 - fx) * (1 - fy) + at(y0, x1) * fx * (1 - fy)
                  + at(y1, x0) * (1 - fx) * fy + at(y1, x1) * fx * fy)
         return colour * (1 - w[:, None]) + photo * w[:, None], w
