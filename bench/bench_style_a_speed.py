@@ -23,7 +23,7 @@ import torch
 from s2t.face import CoeffSequence
 from s2t.face.rig.blendshapes import ARKIT_52
 from s2t.style_a.neural.dualstylegan import DualStyleGANConfig
-from s2t.style_a.neural.model import StyleA, StyleAConfig
+from s2t.style_a.neural.model import StyleANetwork, StyleAConfig
 from s2t.style_a.neural.renderer import NeuralRenderer
 
 RIG = "s2t-arkit52"
@@ -34,12 +34,12 @@ def take(frames: int) -> CoeffSequence:
     return CoeffSequence(RIG, 25.0, ARKIT_52, rng.uniform(0, 1, (frames, 52)), rng.normal(0, 0.05, (frames, 6)))
 
 
-def build(size: int, device: str) -> StyleA:
+def build(size: int, device: str) -> StyleANetwork:
     torch.manual_seed(0)
-    return StyleA(StyleAConfig(generator=DualStyleGANConfig(size=size))).to(device).eval()
+    return StyleANetwork(StyleAConfig(generator=DualStyleGANConfig(size=size))).to(device).eval()
 
 
-def measure(model: StyleA, frames: int, batch: int, precision: str, compile: bool) -> tuple[float, float]:
+def measure(model: StyleANetwork, frames: int, batch: int, precision: str, compile: bool) -> tuple[float, float]:
     """(prepare seconds, rendered frames per second)."""
     identity = np.random.default_rng(1).integers(0, 256, (model.config.size, model.config.size, 3), np.uint8)
     art = torch.randn(1, model.config.n_latent, model.config.style_dim)

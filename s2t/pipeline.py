@@ -11,7 +11,7 @@ face model, Style-E when available, a Style-A implementation); the art comes in 
 
 from __future__ import annotations
 
-import sys
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,6 +28,8 @@ from s2t.video import MAX_AUDIO_SECONDS, MediaError, VideoWriter, probe_audio
 
 if TYPE_CHECKING:
     from s2t.style_e.emotion_track import EmotionTrack
+
+log = logging.getLogger(__name__)  # notes: printed as they are until a library user configures logging
 
 OUTPUT_SIZES = (256, 512, 1024)
 MAX_EMOTION_CHARS = 2000
@@ -113,7 +115,7 @@ class TalkingHeadPipeline:
         reuse = isinstance(image, PreparedPhoto) and image.size == size  # already cropped and fitted
         photo = image if reuse else prepare_photo(self.model, getattr(image, "image", image), size)
         if photo.num_faces > 1:
-            print(f"note: {photo.num_faces} faces in the photo; animating the largest", file=sys.stderr)
+            log.warning("note: %d faces in the photo; animating the largest", photo.num_faces)
         if coeffs is None:
             coeffs = self.coefficients(Path(audio), emotion, seed=seed, strength=emotion_strength,
                                        identity=photo.fit.identity)

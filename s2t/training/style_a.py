@@ -45,7 +45,7 @@ from s2t.style_a.neural.checkpoint import (ENCODER_FILE, EXSTYLE_FILES, GENERATO
 from s2t.style_a.neural.checkpoints import load_discriminator, load_dualstylegan
 from s2t.style_a.neural.dualstylegan import DualStyleGANConfig
 from s2t.style_a.neural.losses import discriminator_logistic_loss, generator_adversarial_loss, r1_penalty
-from s2t.style_a.neural.model import StyleA, StyleAConfig
+from s2t.style_a.neural.model import StyleANetwork, StyleAConfig
 from s2t.style_a.neural.motion import MotionConfig, centred_windows
 from s2t.style_a.neural.renderer import image_to_tensor, tensor_to_images
 from s2t.style_a.neural.psp_checkpoint import load_psp_encoder
@@ -90,7 +90,7 @@ class TrainStyleAConfig:
 class StyleATrainer:
     """Holds the model, optimisers, discriminator and per-clip caches; :meth:`step` is one update."""
 
-    def __init__(self, model: StyleA, data: StyleADataset, art_code: torch.Tensor, config: TrainStyleAConfig,
+    def __init__(self, model: StyleANetwork, data: StyleADataset, art_code: torch.Tensor, config: TrainStyleAConfig,
                  vgg: VGG19Features | None = None, discriminator: Discriminator | None = None,
                  device: str | torch.device = "cpu") -> None:
         if data.size != model.config.size:
@@ -289,7 +289,7 @@ def setup_training(data: StyleADataset, out: str | Path, generator: str | Path, 
     g = load_dualstylegan(generator, device=device, config=config.generator)
     with torch.random.fork_rng(devices=[]):  # the same initial weights for the same seed
         torch.manual_seed(train.seed)
-        model = StyleA(config, g, load_psp_encoder(encoder, device)).to(device)
+        model = StyleANetwork(config, g, load_psp_encoder(encoder, device)).to(device)
     if checkpoint is not None:
         model.load_trainable_state(checkpoint)
     if art is not None and exstyle is not None:

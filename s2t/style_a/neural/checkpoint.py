@@ -32,7 +32,7 @@ import torch
 
 from s2t.checkpoint import CheckpointError, atomic_save, format_version, header, read_format
 from s2t.style_a.neural.checkpoints import load_dualstylegan, read_exstyle_file
-from s2t.style_a.neural.model import StyleA, StyleAConfig
+from s2t.style_a.neural.model import StyleANetwork, StyleAConfig
 from s2t.style_a.neural.psp_checkpoint import load_psp_encoder
 
 FORMAT = "s2t-style-a"
@@ -59,7 +59,7 @@ class StyleAFiles:
     exstyle: Path | None
 
 
-def save_style_a(path: str | Path, model: StyleA, *, model_id: str, channel_names: Sequence[str],
+def save_style_a(path: str | Path, model: StyleANetwork, *, model_id: str, channel_names: Sequence[str],
                  art_code: torch.Tensor | None = None, step: int = 0, training: dict | None = None,
                  generator_file: str = GENERATOR_FILE, encoder_file: str = ENCODER_FILE) -> Path:
     """Write ``model``'s trainable weights and config (plus ``training`` state when given), atomically."""
@@ -95,7 +95,7 @@ def style_a_config(checkpoint: dict, path: str | Path = "checkpoint") -> StyleAC
 
 
 def load_style_a(path: str | Path, generator: str | Path | None = None, encoder: str | Path | None = None,
-                 device: str | torch.device = "cpu") -> tuple[StyleA, dict]:
+                 device: str | torch.device = "cpu") -> tuple[StyleANetwork, dict]:
     """Style-A in eval mode on ``device``, and the checkpoint's facts (``model_id``,
     ``channel_names``, ``art_code``, ``step``).
 
@@ -111,7 +111,7 @@ def load_style_a(path: str | Path, generator: str | Path | None = None, encoder:
     g = load_dualstylegan(generator, device=device, config=config.generator)
     e = load_psp_encoder(encoder, device)
     try:
-        model = StyleA(config, g, e)
+        model = StyleANetwork(config, g, e)
     except ValueError as err:
         raise CheckpointError(f"{path} does not fit {generator} and {encoder}: {err}") from err
     model.load_trainable_state({name: checkpoint[name] for name in ("motion", "content", "refine")})

@@ -1,16 +1,16 @@
 """Style-A assembled: frozen DualStyleGAN G + frozen pSp encoder Es, trainable Gm, Ec and R.
 
-The paper's Figure 2(b) as code. Per video, :meth:`StyleA.prepare` does everything that does
+The paper's Figure 2(b) as code. Per video, :meth:`StyleANetwork.prepare` does everything that does
 not depend on the frame: Es encodes the identity image I (and the art picture Is, unless a
 code from ``exstyle_code.npy`` is given), G synthesises up to the 64x64 level giving the
 feature map ``m`` and its RGB skip, Ec extracts the multi-scale content skips of I, and Gm's
-image encoder encodes I. Per frame, :meth:`StyleA.render` decodes a flow from the frame's
+image encoder encodes I. Per frame, :meth:`StyleANetwork.render` decodes a flow from the frame's
 coefficient window, warps ``m`` (and the RGB skip, which the next ToRGB adds to), lets R
 correct the warped map, and G finishes the image with Ec's skips added after its styled
 convs. Frames batch freely: a batch of windows gives a batch of frames.
 
 Gm's last conv, Ec's skip projections and R's last conv are zero-initialised, so an
-untrained :class:`StyleA` renders DualStyleGAN's still stylised image for every frame, and
+untrained :class:`StyleANetwork` renders DualStyleGAN's still stylised image for every frame, and
 training starts from the pretrained generator's behaviour.
 """
 
@@ -35,7 +35,7 @@ STRUCTURE_LAYERS = 7
 
 @dataclass(frozen=True)
 class StyleAConfig(ConfigMixin):
-    """Everything needed to rebuild :class:`StyleA` (saved inside ``style_a.pt``).
+    """Everything needed to rebuild :class:`StyleANetwork` (saved inside ``style_a.pt``).
 
     ``generator`` must match the DualStyleGAN ``generator.pt``; the default is the public
     1024 release (``size``, ``style_dim``, ``channel_multiplier`` read through). ``motion`` holds Gm's
@@ -117,7 +117,7 @@ class StyleAConfig(ConfigMixin):
 
 @dataclass
 class StyleAState:
-    """One video's frame-independent tensors (batch 1), from :meth:`StyleA.prepare`."""
+    """One video's frame-independent tensors (batch 1), from :meth:`StyleANetwork.prepare`."""
 
     latent: torch.Tensor                     # (1, n_latent, D) intrinsic W+ of I, truncated
     exstyle: torch.Tensor                    # (1, n_latent, D) extrinsic W+ of the art style
@@ -127,7 +127,7 @@ class StyleAState:
     motion_features: list[torch.Tensor]      # Gm's image-encoder maps at 64, 32, ...
 
 
-class StyleA(nn.Module):
+class StyleANetwork(nn.Module):
     """The Style-A network. ``generator`` / ``encoder`` are the pretrained DualStyleGAN and
     pSp encoder (random ones of the right shape are built when omitted, for tests); they are
     frozen. ``motion``, ``content`` and ``refine`` are the trainable parts."""
@@ -154,7 +154,7 @@ class StyleA(nn.Module):
             raise ValueError(f"the pSp encoder makes {e.n_styles} codes of {e.style_dim} values; the generator "
                              f"takes {c.n_latent} of {c.style_dim}")
 
-    def train(self, mode: bool = True) -> "StyleA":
+    def train(self, mode: bool = True) -> "StyleANetwork":
         """Train mode for the trainable parts only; the frozen ones stay in eval mode."""
         super().train(mode)
         self.generator.eval()

@@ -14,7 +14,7 @@ import torch
 
 from s2t.style_a.neural.checkpoint import ENCODER_FILE, GENERATOR_FILE, STYLE_A_FILE, StyleAFiles, save_style_a
 from s2t.style_a.neural.dualstylegan import DualStyleGANConfig
-from s2t.style_a.neural.model import StyleA, StyleAConfig
+from s2t.style_a.neural.model import StyleANetwork, StyleAConfig
 from s2t.style_a.neural.motion import MotionConfig
 
 
@@ -26,7 +26,7 @@ def tiny_config(coeff_dim: int = 58) -> StyleAConfig:
     return StyleAConfig(generator=generator, motion=motion, refine_hidden=16, refine_blocks=1)
 
 
-def save_frozen_files(model: StyleA, folder: str | Path) -> tuple[Path, Path]:
+def save_frozen_files(model: StyleANetwork, folder: str | Path) -> tuple[Path, Path]:
     """``generator.pt`` (``{"g_ema": ...}``) and ``encoder.pt`` (pSp's ``state_dict``/``opts``) of ``model``."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -41,7 +41,7 @@ def write_random_style_a(folder: str | Path, config: StyleAConfig, *, model_id: 
                          seed: int = 0) -> StyleAFiles:
     """A complete Style-A folder (generator, encoder, ``style_a.pt`` with a random art code)."""
     torch.manual_seed(seed)
-    model = StyleA(config)
+    model = StyleANetwork(config)
     generator, encoder = save_frozen_files(model, folder)
     art_code = torch.randn(1, config.n_latent, config.style_dim)
     style_a = save_style_a(Path(folder) / STYLE_A_FILE, model, model_id=model_id, channel_names=channel_names,

@@ -1,6 +1,6 @@
 """The neural Style-A renderer behind the pipeline's renderer interface.
 
-:class:`NeuralRenderer` prepares one identity photo and art style once (:meth:`StyleA.prepare`)
+:class:`NeuralRenderer` prepares one identity photo and art style once (:meth:`StyleANetwork.prepare`)
 and then renders a coefficient sequence in batches of frames, yielding them one by one in
 order, so callers stream them into a video or over the network while the next batch runs.
 On CUDA it runs under fp16 or bf16 autocast and can be wrapped in ``torch.compile``.
@@ -26,7 +26,7 @@ from s2t.face import CoeffSequence, FaceModel
 from s2t.style_a.art import Art
 from s2t.style_a.base import StyleARenderer
 from s2t.style_a.neural.checkpoint import load_exstyle_code, load_style_a, style_a_files
-from s2t.style_a.neural.model import StyleA
+from s2t.style_a.neural.model import StyleANetwork
 from s2t.style_a.neural.motion import centred_windows
 from s2t.style_a.photo import PreparedPhoto
 
@@ -70,7 +70,7 @@ def resolve_precision(precision: str, device: torch.device) -> torch.dtype | Non
 
 
 class NeuralRenderer(StyleARenderer):
-    """Frames of one identity in one art style from a trained :class:`StyleA`.
+    """Frames of one identity in one art style from a trained :class:`~s2t.style_a.neural.model.StyleANetwork`.
 
     ``identity``: the prepared photo crop, RGB uint8 (H, H, 3) (resized to the model's size).
     The art style is ``art_code`` (a z+ code, e.g. a row of ``exstyle_code.npy`` or the code
@@ -81,7 +81,7 @@ class NeuralRenderer(StyleARenderer):
     pass in ``torch.compile`` (pays off over long sequences on a GPU).
     """
 
-    def __init__(self, model: StyleA, identity: np.ndarray, *, model_id: str, channel_names: Sequence[str],
+    def __init__(self, model: StyleANetwork, identity: np.ndarray, *, model_id: str, channel_names: Sequence[str],
                  art_code: torch.Tensor | None = None, art_image: np.ndarray | None = None,
                  output_size: int | None = None, batch_size: int = 8, precision: str = "auto",
                  compile: bool = False) -> None:

@@ -6,16 +6,16 @@ import pytest
 import torch
 
 from s2t.style_a.neural.dualstylegan import DualStyleGANConfig
-from s2t.style_a.neural.model import StyleA, StyleAConfig
+from s2t.style_a.neural.model import StyleANetwork, StyleAConfig
 from s2t.style_a.neural.random_weights import tiny_config
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
-def model() -> StyleA:
+def model() -> StyleANetwork:
     torch.manual_seed(0)
-    return StyleA(tiny_config())
+    return StyleANetwork(tiny_config())
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +43,7 @@ def test_untrained_model_renders_dualstylegans_still_for_every_frame(model, inpu
 
 def test_trained_parts_move_the_frames_and_batching_does_not_change_them(model, inputs):
     identity, art_code, windows = inputs
-    moved = StyleA(model.config, model.generator, model.encoder)
+    moved = StyleANetwork(model.config, model.generator, model.encoder)
     with torch.no_grad():
         for p in moved.trainable_parameters():
             p.add_(0.05 * torch.randn_like(p))
@@ -95,7 +95,7 @@ def test_mismatched_frozen_parts_are_refused(model):
     from dataclasses import replace
 
     with pytest.raises(ValueError, match="generator"):
-        StyleA(replace(model.config, generator=replace(model.config.generator, channel_base=1024)), model.generator,
+        StyleANetwork(replace(model.config, generator=replace(model.config.generator, channel_base=1024)), model.generator,
                model.encoder)
 
 

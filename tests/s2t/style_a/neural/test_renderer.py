@@ -8,7 +8,7 @@ import torch
 
 from s2t.face import CoeffSequence
 from s2t.face.rig.blendshapes import ARKIT_52
-from s2t.style_a.neural.model import StyleA
+from s2t.style_a.neural.model import StyleANetwork
 from s2t.style_a.neural.motion import FEATURE_SIZE
 from s2t.style_a.neural.random_weights import tiny_config
 from s2t.style_a.neural.renderer import NeuralRenderer, resolve_precision
@@ -18,9 +18,9 @@ RIG = "s2t-arkit52"
 
 
 @pytest.fixture(scope="module")
-def model() -> StyleA:
+def model() -> StyleANetwork:
     torch.manual_seed(0)
-    return StyleA(tiny_config()).eval()
+    return StyleANetwork(tiny_config()).eval()
 
 
 @pytest.fixture(scope="module")
@@ -46,10 +46,10 @@ def make(model, identity, **options) -> NeuralRenderer:
 
 
 @pytest.fixture(scope="module")
-def moving(model) -> StyleA:
+def moving(model) -> StyleANetwork:
     """The same frozen parts with perturbed trainable weights, so coefficients matter."""
     torch.manual_seed(5)
-    moved = StyleA(model.config, model.generator, model.encoder).eval()
+    moved = StyleANetwork(model.config, model.generator, model.encoder).eval()
     with torch.no_grad():
         for p in moved.trainable_parameters():
             p.add_(0.05 * torch.randn_like(p))
