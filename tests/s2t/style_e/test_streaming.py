@@ -14,15 +14,15 @@ from s2t.style_e.denoiser import StyleEModel
 from s2t.style_e.sampler import StyleE, sample_sequence
 from s2t.style_e.schedule import NoiseSchedule
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # torch work: see one_thread in tests/conftest.py
+
+
 CHILD = r"""
 import json, resource, sys
 import numpy as np, torch
 torch.set_num_threads(1)
 from s2t.style_e.denoiser import StyleEConfig, StyleEModel
 from s2t.style_e.sampler import StyleE
-
-pytestmark = pytest.mark.usefixtures("one_thread")  # torch work: see one_thread in tests/conftest.py
-
 
 class OneVector:
     name, dim = "one", 8
