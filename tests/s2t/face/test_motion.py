@@ -36,8 +36,9 @@ def test_head_motion_has_the_target_size_and_follows_loudness():
     pose = head_pose(loudness, fps, np.random.default_rng(5))
     degrees = np.degrees(pose[:, :3])
     std, span = degrees.std(0), np.ptp(degrees, 0)
-    assert 1.3 <= std[0] <= 3.0 and 1.8 <= std[1] <= 3.5 and 0.7 <= std[2] <= 2.0, std  # pitch, yaw, roll
-    assert 5.0 <= span[0] <= 14.0 and 6.0 <= span[1] <= 16.0 and 2.5 <= span[2] <= 9.0, span
+    # The corpus's targets (s2t/face/motion.py): about twice the first corpus's 0.7 / 1.2 / 0.8 degrees std.
+    assert 1.1 <= std[0] <= 2.5 and 1.6 <= std[1] <= 3.2 and 0.7 <= std[2] <= 1.6, std  # pitch, yaw, roll
+    assert 5.0 <= span[0] <= 12.0 and 5.5 <= span[1] <= 13.0 and 2.5 <= span[2] <= 7.0, span
     assert np.abs(degrees).max() < 12 and np.abs(pose[:, 3:]).max() < 0.03  # metres
     corr = [np.corrcoef(head_pose(loudness, fps, np.random.default_rng(s))[:, 0], loudness)[0, 1] for s in range(20)]
     assert min(corr) > 0.0 and np.mean(corr) > 0.15  # the head dips with loud speech, for every speaker
