@@ -98,25 +98,29 @@ def plot_languages(corpus: CorpusIndex, path: Path) -> None:
     firsts = {}
     for record in corpus:
         firsts.setdefault(record.language, record.index)
-    fig, axes = plt.subplots(2, len(firsts), figsize=(7 * len(firsts), 6), squeeze=False)
-    for column, (language, index) in enumerate(firsts.items()):
+    fig, axes = plt.subplots(2 * len(firsts), 1, figsize=(14, 3.6 * len(firsts)), squeeze=False,
+                             gridspec_kw={"height_ratios": [1, 1.4] * len(firsts)})  # fmt: skip
+    for number, (language, index) in enumerate(firsts.items()):
         clip = corpus.load(index)
         seq = clip.coeffs
-        ax = axes[0, column]
+        ax = axes[2 * number, 0]
         ax.plot(np.arange(len(clip.audio)) / clip.sample_rate, clip.audio, lw=0.3, color="0.5")
         top = np.abs(clip.audio).max()
         for symbol, start, end in clip.phones:
             ax.axvline(start, color="k", lw=0.3)
-            ax.text((start + end) / 2, 0.85 * top, symbol or "_", ha="center", fontsize=8)
-        ax.set_title(f"{language}: {clip.record.voice} | {clip.record.text}", fontsize=9)
+            ax.text((start + end) / 2, 0.8 * top, symbol or "_", ha="center", fontsize=9)
+        ax.set_title(f"{language}: {clip.record.voice}, {clip.record.emotion} | {clip.record.text}", fontsize=10)
         t = np.arange(seq.num_frames) / seq.fps
+        curves = axes[2 * number + 1, 0]
         for name in ("jawOpen", "mouthClose", "mouthPucker", "mouthFunnel", "mouthRollLower"):
-            axes[1, column].plot(t, seq.channel(name), ".-", ms=3, label=name)
-        for symbol, start, _ in clip.phones:
-            axes[1, column].axvline(start, color="0.85", lw=0.3)
-        axes[1, column].set_ylim(0, 1)
-        axes[1, column].set_xlabel("seconds")
-        axes[1, column].legend(fontsize=7, loc="upper right")
+            curves.plot(t, seq.channel(name), ".-", ms=3, label=name)
+        for symbol, start, end in clip.phones:
+            curves.axvline(start, color="0.85", lw=0.5)
+            curves.text((start + end) / 2, 0.93, symbol, ha="center", fontsize=8, color="0.4")
+        curves.set_xlim(ax.get_xlim())
+        curves.set_ylim(0, 1)
+        curves.legend(fontsize=7, loc="upper right", ncol=5)
+    axes[-1, 0].set_xlabel("seconds")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=70)
