@@ -33,7 +33,7 @@ def test_language_choice_defaults_and_errors():
 def test_sessions_take_turns_between_languages():
     languages = ("en", "de", "es")
     seen = {}
-    for index in range(0, 6 * SESSION_CLIPS):
+    for index in range(6 * SESSION_CLIPS):
         recipe = clip_recipe(0, index, ENGINES, languages)
         language = languages[(index // SESSION_CLIPS) % 3]
         assert recipe.speaker.language == language
@@ -45,7 +45,7 @@ def test_sessions_take_turns_between_languages():
         first = ids[: len(load_multilingual_training().get(language, ids))]
         assert len(set(first)) == len(first), language
     # English clips of a mixed corpus say what an English-only corpus says, in the same order.
-    english = [clip_recipe(0, i, ENGINES, languages).sentence for i in range(0, 3 * SESSION_CLIPS, 1)
+    english = [clip_recipe(0, i, ENGINES, languages).sentence for i in range(3 * SESSION_CLIPS)
                if (i // SESSION_CLIPS) % 3 == 0]  # fmt: skip
     assert english == [clip_recipe(0, i, ENGINES).sentence for i in range(SESSION_CLIPS)]
 
