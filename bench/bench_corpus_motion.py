@@ -25,7 +25,7 @@ import numpy as np
 from scipy.signal import periodogram
 
 from s2t.data import CorpusIndex, build_synthetic_corpus
-from s2t.face.motion import _bandpass, frame_loudness, stressed_syllables
+from s2t.face.motion import bandpass, frame_loudness, stressed_syllables
 
 BANDS = ((0.0, 0.5), (0.5, 1.0), (1.0, 2.0), (2.0, 4.0), (4.0, 12.5))  # Hz
 
@@ -53,8 +53,8 @@ def clip_motion(clip) -> dict:
         "std": degrees.std(0), "range": np.ptp(degrees, 0),
         "r_loudness": np.corrcoef(pitch, speech)[0, 1],
         "r_speed": np.corrcoef(speed, np.abs(np.diff(speech)))[0, 1],
-        "r_band_1_2": np.corrcoef(pitch, _bandpass(speech, seq.fps, 1.0, 2.0))[0, 1],
-        "r_band_3_4": np.corrcoef(pitch, _bandpass(speech, seq.fps, 3.0, 4.0))[0, 1],
+        "r_band_1_2": np.corrcoef(pitch, bandpass(speech, seq.fps, 1.0, 2.0))[0, 1],
+        "r_band_3_4": np.corrcoef(pitch, bandpass(speech, seq.fps, 3.0, 4.0))[0, 1],
         "lags": lags, "nods_per_s": len(stressed_syllables(loudness, seq.fps)) / seq.duration,
         "bands": np.array([power[(freqs >= lo) & (freqs < hi)].sum() for lo, hi in BANDS]) / max(power[1:].sum(), 1e-12),
     }  # fmt: skip

@@ -81,7 +81,7 @@ NOD_MAX_DEGREES = 4.0
 NOD_SECONDS = 0.36  # one nod: down and back in about a third of a second
 
 
-def _bandpass(signal: np.ndarray, fps: float, low_hz: float, high_hz: float) -> np.ndarray:
+def bandpass(signal: np.ndarray, fps: float, low_hz: float, high_hz: float) -> np.ndarray:
     """Difference of Gaussians: keeps roughly ``low_hz``..``high_hz`` (sigma = 1 / (2 pi f))."""
     return gaussian_filter1d(signal, fps / (2 * np.pi * high_hz)) - gaussian_filter1d(signal, fps / (2 * np.pi * low_hz))
 
@@ -132,7 +132,7 @@ def head_pose(loudness_db: np.ndarray, fps: float, rng: np.random.Generator, sca
     """
     num_frames = len(loudness_db)
     speech = np.clip(loudness_db, np.percentile(loudness_db, 95) - 30.0, None)
-    phrase = _bandpass(speech, fps, 1.0, 2.0)
+    phrase = bandpass(speech, fps, 1.0, 2.0)
     times = np.arange(num_frames)
     nods = np.zeros(num_frames)
     width = NOD_SECONDS * fps

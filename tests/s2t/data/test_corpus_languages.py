@@ -13,7 +13,7 @@ ENGINES = ("espeak-ng", "flite")
 def test_training_and_evaluation_sentences_never_overlap():
     train, evaluation = load_multilingual_training(), load_multilingual()
     assert {"de", "es", "fr", "it"} <= set(train) and {"pl", "cmn"} <= set(evaluation)
-    assert all(len(sentences) >= 12 for sentences in train.values())
+    assert all(len(sentences) >= 24 for sentences in train.values())
     for language in train:
         assert not {s.text for s in train[language]} & {s.text for s in evaluation.get(language, ())}
     assert training_languages()[0] == "en" and "en" in evaluation_languages()
