@@ -66,8 +66,9 @@ def add_corpus(sub) -> None:
     p.add_argument("--workers", type=int, help="processes (default: all cores; 0 or 1: in this process)")
     p.add_argument("--no-augment", action="store_true", help="keep the clean TTS audio")
     p.add_argument("--languages", default="en",
-                   help="comma-separated languages the clips speak, sessions taking turns (default en; "
-                        "others: espeak-ng voices, e.g. en,de,es,fr,it,pt,nl)")
+                   help="comma-separated languages the clips speak, sessions taking turns; NAME:N gives a "
+                        "language N sessions a turn (default en; others are espeak-ng voices: de,es,fr,it,pt,nl; "
+                        "e.g. en:3,de,es)")
     p.add_argument("--held-out", help="comma-separated languages kept out of training for evaluation, written to "
                                       "the manifest (default: every evaluation language not in --languages)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

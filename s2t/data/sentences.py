@@ -83,25 +83,35 @@ def training_sentences(language: str) -> tuple[Sentence, ...]:
 
 def check_languages(languages: tuple[str, ...] | list[str], held_out: tuple[str, ...] | list[str] | None = None
                     ) -> tuple[tuple[str, ...], tuple[str, ...]]:  # fmt: skip
-    """Validated ``(training languages, held-out languages)``. ``held_out`` defaults to every
-    evaluation language not trained on. Raises ``ValueError`` naming the available languages."""
-    languages = tuple(dict.fromkeys(languages))
-    if not languages:
+    """Validated ``(training languages, held-out languages)``.
+
+    ``languages`` is the cycle the corpus's sessions follow: a name may repeat, or carry a
+    weight as ``"en:3"`` (three sessions of English a cycle), and comes back expanded, so
+    ``("en:2", "de")`` gives ``("en", "en", "de")``. ``held_out`` defaults to every evaluation
+    language not trained on. Raises ``ValueError`` naming the available languages.
+    """
+    cycle: list[str] = []
+    for entry in languages:
+        name, _, weight = entry.partition(":")
+        if weight and not (weight.isdigit() and int(weight) >= 1):
+            raise ValueError(f"bad language weight {entry!r}: give a whole number of sessions, e.g. en:3")
+        cycle += [name] * (int(weight) if weight else 1)
+    if not cycle:
         raise ValueError(f"no training language given; available: {', '.join(training_languages())}")
-    unknown = [lang for lang in languages if lang not in training_languages()]
+    unknown = list(dict.fromkeys(lang for lang in cycle if lang not in training_languages()))
     if unknown:
         raise ValueError(f"unknown training language(s) {', '.join(unknown)}; available: {', '.join(training_languages())}")
     if held_out is None:
-        held_out = tuple(lang for lang in evaluation_languages() if lang not in languages)
+        held_out = tuple(lang for lang in evaluation_languages() if lang not in cycle)
     held_out = tuple(dict.fromkeys(held_out))
     unknown = [lang for lang in held_out if lang not in evaluation_languages()]
     if unknown:
         raise ValueError(f"unknown held-out language(s) {', '.join(unknown)}; "
                          f"available: {', '.join(evaluation_languages())}")  # fmt: skip
-    both = [lang for lang in held_out if lang in languages]
+    both = [lang for lang in held_out if lang in cycle]
     if both:
         raise ValueError(f"language(s) {', '.join(both)} both trained on and held out")
-    return languages, held_out
+    return tuple(cycle), held_out
 
 
 def sentence_sources(languages: tuple[str, ...]) -> dict[str, str]:

@@ -113,15 +113,19 @@ def _sentence_order(seed: int, language: str = "en") -> np.ndarray:
 
 
 def clip_recipe(seed: int, index: int, engines: tuple[str, ...], languages: tuple[str, ...] = ("en",)) -> ClipRecipe:
-    """Clip ``index``: session ``index // 8`` speaks ``languages[session % len(languages)]``."""
+    """Clip ``index``: session ``index // 8`` speaks ``languages[session % len(languages)]`` (a
+    language named twice gets two sessions a cycle); speakers and sentences are counted per
+    language, so a language's clips say the same as in a corpus of that language alone."""
     session = index // SESSION_CLIPS
     emotion = str(np.random.default_rng([seed, 2, session]).permutation(EMOTIONS)[index % SESSION_CLIPS])
     level = 1 if emotion == "neutral" else int(np.random.default_rng([seed, 4, index]).integers(1, 4))
-    language = languages[session % len(languages)]
-    position = (session // len(languages)) * SESSION_CLIPS + index % SESSION_CLIPS  # among this language's clips
+    turn = session % len(languages)
+    language = languages[turn]
+    own_session = (session // len(languages)) * languages.count(language) + languages[:turn].count(language)
+    position = own_session * SESSION_CLIPS + index % SESSION_CLIPS  # among this language's clips
     sentences = training_sentences(language)
     sentence = sentences[int(_sentence_order(seed, language)[position % len(sentences)])]
-    speaker = make_speaker(seed, (session // len(languages)) % NUM_SPEAKERS, engines, language)  # numbered per language
+    speaker = make_speaker(seed, own_session % NUM_SPEAKERS, engines, language)
     return ClipRecipe(index, seed, speaker, sentence, emotion, level)
 
 

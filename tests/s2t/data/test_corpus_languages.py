@@ -20,8 +20,11 @@ def test_training_and_evaluation_sentences_never_overlap():
 
 
 def test_language_choice_defaults_and_errors():
-    trained, held_out = check_languages(["en", "de", "de"])
+    trained, held_out = check_languages(["en", "de"])
     assert trained == ("en", "de") and "de" not in held_out and {"pl", "cmn", "es"} <= set(held_out)
+    assert check_languages(["en:3", "de"])[0] == ("en", "en", "en", "de") == check_languages(["en", "en", "en", "de"])[0]
+    with pytest.raises(ValueError, match="bad language weight 'en:0'"):
+        check_languages(["en:0"])
     with pytest.raises(ValueError, match=r"unknown training language\(s\) xx; available: en, de"):
         check_languages(["en", "xx"])
     with pytest.raises(ValueError, match="unknown held-out language"):
@@ -45,9 +48,19 @@ def test_sessions_take_turns_between_languages():
         first = ids[: len(load_multilingual_training().get(language, ids))]
         assert len(set(first)) == len(first), language
     # English clips of a mixed corpus say what an English-only corpus says, in the same order.
-    english = [clip_recipe(0, i, ENGINES, languages).sentence for i in range(3 * SESSION_CLIPS)
-               if (i // SESSION_CLIPS) % 3 == 0]  # fmt: skip
-    assert english == [clip_recipe(0, i, ENGINES).sentence for i in range(SESSION_CLIPS)]
+    english = [clip_recipe(0, i, ENGINES, languages) for i in range(3 * SESSION_CLIPS) if (i // SESSION_CLIPS) % 3 == 0]
+    alone = [clip_recipe(0, i, ENGINES) for i in range(SESSION_CLIPS)]
+    assert [r.sentence for r in english] == [r.sentence for r in alone]
+    assert [r.speaker for r in english] == [r.speaker for r in alone]
+
+
+def test_a_weighted_language_gets_more_sessions_and_says_what_it_would_alone():
+    languages = ("en", "en", "en", "de")
+    spoken = [clip_recipe(0, i, ENGINES, languages) for i in range(0, 8 * SESSION_CLIPS, SESSION_CLIPS)]
+    assert [r.speaker.language for r in spoken] == ["en", "en", "en", "de"] * 2
+    english = [r for r in spoken if r.speaker.language == "en"]
+    alone = [clip_recipe(0, i, ENGINES) for i in range(0, 6 * SESSION_CLIPS, SESSION_CLIPS)]
+    assert [(r.speaker, r.sentence) for r in english] == [(r.speaker, r.sentence) for r in alone]
 
 
 @pytest.mark.slow
