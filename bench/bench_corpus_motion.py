@@ -123,7 +123,7 @@ def plot_languages(corpus: CorpusIndex, path: Path) -> None:
     axes[-1, 0].set_xlabel("seconds")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=70)
+    fig.savefig(path, dpi=60)
 
 
 def main() -> None:
