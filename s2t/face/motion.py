@@ -110,21 +110,22 @@ def head_pose(loudness_db: np.ndarray, fps: float, rng: np.random.Generator, sca
               pitch_offset: float = 0.0, roll_offset: float = 0.0) -> np.ndarray:  # fmt: skip
     """``(T, 6)`` pose (pitch, yaw, roll in radians, + pitch = head down; translation in metres).
 
-    Three parts, each from a published observation of people talking:
+    Three parts; the first two follow published observations of people talking, the sizes
+    are the module's constants (a choice, see there):
 
     - **Nods on stressed syllables.** Each loud syllable peak (:func:`stressed_syllables`)
       brings a nod whose peak rotation is on the syllable: Alexanderson, House & Beskow
       (AVSP 2013, motion capture of spontaneous dialogue) found the nod's peak rotation on
       average aligned with the stressed syllable, and the syllables under nods louder and
-      higher in F0 than the dialogue's mean; Hadar et al. (PubMed 6209950, polarised-light goniometer)
-      found sharp head movements at peaks of loudness and major stress. Size grows with the
-      syllable's prominence.
+      higher in F0 than the dialogue's mean; Hadar et al. (PubMed 6209950, polarised-light
+      goniometer) found sharp head movements at peaks of loudness and major stress. Size
+      grows with the syllable's prominence.
     - **Phrase-band motion tied to loudness.** Pitch (and a little yaw and roll) follows the
       loudness envelope band-passed to 1-2 Hz: across ~4000 speakers, envelope fluctuations
       at 1-2 Hz correlate with global face and head motion, 3-4 Hz ones with the mouth
-      (PLOS Comput. Biol., doi:10.1371/journal.pcbi.1010273); head
-      motion correlates with the voice's F0 and amplitude (Munhall et al., Psychol. Sci. 2004).
-    - **Slow sway.** Yaw, pitch and roll drift on a ~1.6 s time scale (below 0.3 Hz).
+      (PLOS Comput. Biol., doi:10.1371/journal.pcbi.1010273); head motion correlates with the
+      voice's F0 and amplitude (Munhall et al., Psychol. Sci. 2004).
+    - **Slow sway.** Yaw, pitch and roll drift on a ~1.6 s time scale (mostly below 0.5 Hz).
 
     ``scale`` multiplies all motion; ``pitch_offset`` / ``roll_offset`` (degrees) hold the head
     lowered or tilted, as some emotions do (Busso et al., IEEE TASLP 2007: emotional speech
@@ -140,13 +141,12 @@ def head_pose(loudness_db: np.ndarray, fps: float, rng: np.random.Generator, sca
         x = (times - frame) / width  # peak on the syllable, -0.5..0.5 of the nod around it
         shape = np.where(np.abs(x) < 0.5, 0.5 + 0.5 * np.cos(2 * np.pi * x), 0.0)
         nods = np.maximum(nods, shape * min(prominence, NOD_MAX_DEGREES / NOD_DEGREES_PER_DB[0]))
-    sides = rng.choice([-1.0, 1.0], 2)  # which way this speaker's nods turn and tilt the head
+    sides = rng.choice([-1.0, 1.0], 2)  # which way this clip's voice-driven motion turns and tilts the head
     degrees = np.zeros((num_frames, 3))
     for axis in range(3):
-        nod_sign = 1.0 if axis == 0 else sides[axis - 1]
+        sign = 1.0 if axis == 0 else sides[axis - 1]  # pitch: the head dips with the voice
         degrees[:, axis] = scale * (SWAY_DEGREES[axis] * _wander(num_frames, fps, SWAY_SECONDS, rng)
-                                    + PHRASE_DEGREES_PER_DB[axis] * phrase * (1.0 if axis == 0 else sides[axis - 1])
-                                    + NOD_DEGREES_PER_DB[axis] * nods * nod_sign)  # fmt: skip
+                                    + sign * (PHRASE_DEGREES_PER_DB[axis] * phrase + NOD_DEGREES_PER_DB[axis] * nods))
     degrees[:, 0] += pitch_offset
     degrees[:, 1] += rng.normal(0.0, 1.5)
     degrees[:, 2] += roll_offset + rng.normal(0.0, 1.0)
