@@ -8,15 +8,27 @@ from pathlib import Path
 from s2t.cli.common import UserError, writable
 
 
-def cmd_corpus_synth(*, out: Path, hours: float, seed: int, workers: int | None, augment: bool, quiet: bool) -> None:
+def _language_list(text: str | None) -> tuple[str, ...] | None:
+    return None if text is None else tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def cmd_corpus_synth(*, out: Path, hours: float, seed: int, workers: int | None, augment: bool, quiet: bool,
+                     languages: str = "en", held_out: str | None = None) -> None:  # fmt: skip
     from s2t.data import EngineUnavailable, build_synthetic_corpus
+    from s2t.data.sentences import check_languages
 
     if hours <= 0:
         raise UserError(f"--hours must be positive, got {hours}")
     try:
+        trained, kept_out = check_languages(_language_list(languages) or (), _language_list(held_out))
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    try:
         summary = build_synthetic_corpus(out_dir=out, hours=hours, seed=seed, workers=workers,
-                                         progress=not quiet, augment=augment)
+                                         progress=not quiet, augment=augment, languages=trained, held_out=kept_out)
     except EngineUnavailable as exc:
+        raise UserError(str(exc)) from None
+    except ValueError as exc:  # a folder built with other settings
         raise UserError(str(exc)) from None
     print(json.dumps(summary, indent=2))
 
@@ -53,9 +65,15 @@ def add_corpus(sub) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workers", type=int, help="processes (default: all cores; 0 or 1: in this process)")
     p.add_argument("--no-augment", action="store_true", help="keep the clean TTS audio")
+    p.add_argument("--languages", default="en",
+                   help="comma-separated languages the clips speak, sessions taking turns; NAME:N gives a "
+                        "language N sessions a turn (default en; others are espeak-ng voices: de,es,fr,it,pt,nl; "
+                        "e.g. en:3,de,es)")
+    p.add_argument("--held-out", help="comma-separated languages kept out of training for evaluation, written to "
+                                      "the manifest (default: every evaluation language not in --languages)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=lambda a: cmd_corpus_synth(out=a.out, hours=a.hours, seed=a.seed, workers=a.workers,
-        augment=not a.no_augment, quiet=a.quiet))
+        augment=not a.no_augment, quiet=a.quiet, languages=a.languages, held_out=a.held_out))
 
     p = corpus.add_parser("from-video", help="build (or resume) a corpus from MEAD, HDTF or a folder of talking videos")
     p.add_argument("source", type=Path, help="the videos' folder")

@@ -136,6 +136,11 @@ class ClipRecord:
         return cls(root=root, **known, extra={k: v for k, v in row.items() if k not in _RECORD_FIELDS})
 
     @property
+    def language(self) -> str:
+        """What the clip speaks (espeak-ng language code); corpora from before languages: "en"."""
+        return self.extra.get("language", "en")
+
+    @property
     def audio_path(self) -> Path:
         return self.root / self.shard / f"{self.clip_id}.wav"
 
@@ -186,6 +191,11 @@ class CorpusIndex:
 
     def __iter__(self):
         return iter(self.records)
+
+    @property
+    def held_out_languages(self) -> list[str]:
+        """Languages the corpus keeps out of training for evaluation (empty if it names none)."""
+        return list(self.manifest.get("held_out_languages", []))
 
     @property
     def total_seconds(self) -> float:

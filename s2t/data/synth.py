@@ -4,7 +4,9 @@ A clip is fully determined by ``(seed, index)`` and the installed TTS engines. C
 sessions of eight: one virtual speaker (a voice, a face identity, a speaking style) says
 eight sentences, once in each MEAD emotion, at a random level (neutral has only level 1, as
 in MEAD). Speakers repeat every :data:`NUM_SPEAKERS` sessions, so larger corpora hold the
-same speakers in more sentences. The corpus is the shortest prefix of clips 0, 1, 2, ...
+same speakers in more sentences. With several languages, sessions take turns between them:
+a session in another language is spoken by an espeak-ng voice of that language (flite speaks
+English only), its phones mapped to the visemes by place of articulation like English ones. The corpus is the shortest prefix of clips 0, 1, 2, ...
 that reaches the requested duration; asking for more hours later extends it.
 """
 
@@ -27,8 +29,9 @@ from s2t.data.augment import apply_augmentation, sample_augmentation
 from s2t.data.emotion import (ARTICULATION_GAIN, EMOTIONS, HEAD_STYLE, action_unit_weights, blend_with_speech,
                               emotion_track, level_intensity, sample_action_units)  # fmt: skip
 from s2t.data.phonemes import PAUSE, normalize_phones, refine_closures
-from s2t.data.sentences import SOURCES, Sentence, load_sentences
-from s2t.data.tts import SAMPLE_RATE, EngineUnavailable, Phone, VoiceSpec, available_engines, get_engine, synthesize
+from s2t.data.sentences import Sentence, check_languages, sentence_sources, training_sentences
+from s2t.data.tts import (ESPEAK_VARIANTS, SAMPLE_RATE, EngineUnavailable, Phone, VoiceSpec, available_engines,
+                          get_engine, synthesize)  # fmt: skip
 from s2t.data.visemes import PARAMS, articulation_curves, articulation_to_blendshapes, vowel_loudness
 from s2t.face.coeffs import CoeffSequence
 from s2t.face.motion import blink_curve, blink_times, frame_loudness, head_pose
@@ -38,7 +41,7 @@ from s2t.face.rig.identity import IDENTITY_NAMES
 
 NUM_SPEAKERS = 256
 SESSION_CLIPS = len(EMOTIONS)
-GENERATOR_VERSION = 1  # bump when the same (seed, index) would give different clips
+GENERATOR_VERSION = 2  # 2: head motion with nods and phrase-band motion (s2t.face.motion). Bump when the same (seed, index) would give different clips
 SPEECH_LEVEL_DBFS = -23.0  # level of the clean speech before augmentation (and of un-augmented clips)
 
 
@@ -48,6 +51,7 @@ class Speaker:
 
     speaker_id: str
     voice: VoiceSpec
+    language: str  # espeak-ng language code, "en" for English
     identity: tuple[float, ...]
     articulation: float  # mouth movement gain, 1 = typical
     asymmetry: float  # left/right imbalance of mouth movement
@@ -69,22 +73,29 @@ class ClipRecipe:
         return corpus.clip_name(self.index)
 
 
-def make_speaker(seed: int, number: int, engines: tuple[str, ...]) -> Speaker:
+def make_speaker(seed: int, number: int, engines: tuple[str, ...], language: str = "en") -> Speaker:
     """Speaker ``number``: engines take turns, and each engine's voices are dealt out in a seeded
-    order, so even a small corpus hears as many different voices as it has speakers."""
-    rng = np.random.default_rng([seed, 1, number])
-    engine = engines[number % len(engines)]
-    voices = get_engine(engine).voices()
-    order = np.random.default_rng([seed, 6, engines.index(engine)]).permutation(len(voices))
-    name = voices[int(order[(number // len(engines)) % len(voices)])]
+    order, so even a small corpus hears as many different voices as it has speakers. In another
+    language than English the voice is espeak-ng's ``<language>+<variant>``."""
+    rng = np.random.default_rng([seed, 1, number] if language == "en" else [seed, 1, number, *language.encode()])
+    if language == "en":
+        engine = engines[number % len(engines)]
+        voices = get_engine(engine).voices()
+        order = np.random.default_rng([seed, 6, engines.index(engine)]).permutation(len(voices))
+        name = voices[int(order[(number // len(engines)) % len(voices)])]
+    else:
+        engine = "espeak-ng"
+        order = np.random.default_rng([seed, 6, *language.encode()]).permutation(len(ESPEAK_VARIANTS))
+        name = f"{language}+{ESPEAK_VARIANTS[int(order[number % len(ESPEAK_VARIANTS)])]}"
     if engine == "espeak-ng":
         voice = VoiceSpec(engine, name, round(rng.uniform(0.8, 1.2), 3), round(rng.uniform(0.7, 1.3), 3), int(rng.integers(25, 81)))
     else:
         pitch = 1.0 if name == "rms" else round(rng.uniform(0.85, 1.15), 3)
         voice = VoiceSpec(engine, name, round(rng.uniform(0.8, 1.2), 3), pitch)
     return Speaker(
-        speaker_id=f"s{number:03d}",
+        speaker_id=f"s{number:03d}" if language == "en" else f"s{number:03d}-{language}",
         voice=voice,
+        language=language,
         identity=tuple(np.round(np.clip(rng.normal(0.0, 0.8, len(IDENTITY_NAMES)), -2.5, 2.5), 4).tolist()),
         articulation=round(rng.uniform(0.8, 1.2), 3),
         asymmetry=round(rng.normal(0.0, 0.03), 4),
@@ -93,19 +104,29 @@ def make_speaker(seed: int, number: int, engines: tuple[str, ...]) -> Speaker:
     )
 
 
-@lru_cache(maxsize=8)
-def _sentence_order(seed: int) -> np.ndarray:
-    """Sentences in a seeded random order, so the first len(sentences) clips never repeat one."""
-    return np.random.default_rng([seed, 3]).permutation(len(load_sentences()))
+@lru_cache(maxsize=32)
+def _sentence_order(seed: int, language: str = "en") -> np.ndarray:
+    """A language's sentences in a seeded random order, so its first len(sentences) clips never
+    repeat one."""
+    key = [seed, 3] if language == "en" else [seed, 3, *language.encode()]  # English keeps its first order
+    return np.random.default_rng(key).permutation(len(training_sentences(language)))
 
 
-def clip_recipe(seed: int, index: int, engines: tuple[str, ...]) -> ClipRecipe:
+def clip_recipe(seed: int, index: int, engines: tuple[str, ...], languages: tuple[str, ...] = ("en",)) -> ClipRecipe:
+    """Clip ``index``: session ``index // 8`` speaks ``languages[session % len(languages)]`` (a
+    language named twice gets two sessions a cycle); speakers and sentences are counted per
+    language, so a language's clips say the same as in a corpus of that language alone."""
     session = index // SESSION_CLIPS
     emotion = str(np.random.default_rng([seed, 2, session]).permutation(EMOTIONS)[index % SESSION_CLIPS])
     level = 1 if emotion == "neutral" else int(np.random.default_rng([seed, 4, index]).integers(1, 4))
-    sentences = load_sentences()
-    sentence = sentences[int(_sentence_order(seed)[index % len(sentences)])]
-    return ClipRecipe(index, seed, make_speaker(seed, session % NUM_SPEAKERS, engines), sentence, emotion, level)
+    turn = session % len(languages)
+    language = languages[turn]
+    own_session = (session // len(languages)) * languages.count(language) + languages[:turn].count(language)
+    position = own_session * SESSION_CLIPS + index % SESSION_CLIPS  # among this language's clips
+    sentences = training_sentences(language)
+    sentence = sentences[int(_sentence_order(seed, language)[position % len(sentences)])]
+    speaker = make_speaker(seed, own_session % NUM_SPEAKERS, engines, language)
+    return ClipRecipe(index, seed, speaker, sentence, emotion, level)
 
 
 def pad_with_silence(audio: np.ndarray, phones: tuple[Phone, ...], lead: float, trail: float) -> tuple[np.ndarray, tuple[Phone, ...]]:
@@ -192,7 +213,7 @@ def render_clip(recipe: ClipRecipe, augment: bool = True) -> tuple[np.ndarray, C
     metadata = {
         "source": "synthetic", "clip_id": recipe.clip_id, "index": recipe.index, "seed": recipe.seed,
         "generator_version": GENERATOR_VERSION, "speaker": speaker.speaker_id,
-        "engine": speaker.voice.engine, "voice": speaker.voice.voice, "rate": speaker.voice.rate,
+        "engine": speaker.voice.engine, "voice": speaker.voice.voice, "language": speaker.language, "rate": speaker.voice.rate,
         "pitch": speaker.voice.pitch, "intonation_range": speaker.voice.range,
         "sentence": recipe.sentence.text, "sentence_id": recipe.sentence.sentence_id,
         "emotion": recipe.emotion, "level": recipe.level, "intensity": anim.intensity,
@@ -207,9 +228,10 @@ def render_clip(recipe: ClipRecipe, augment: bool = True) -> tuple[np.ndarray, C
     return audio, CoeffSequence(RIG_ID, FPS, ARKIT_52, anim.expression, anim.pose, metadata)
 
 
-def _make_clip(root: str, seed: int, index: int, engines: tuple[str, ...], augment: bool) -> dict:
+def _make_clip(root: str, seed: int, index: int, engines: tuple[str, ...], augment: bool,
+               languages: tuple[str, ...] = ("en",)) -> dict:  # fmt: skip
     """Worker: render clip ``index`` and write its files; return its index record (not yet indexed)."""
-    recipe = clip_recipe(seed, index, engines)
+    recipe = clip_recipe(seed, index, engines, languages)
     audio, coeffs = render_clip(recipe, augment)
     shard = corpus.shard_name(index)
     folder = Path(root) / shard
@@ -220,7 +242,8 @@ def _make_clip(root: str, seed: int, index: int, engines: tuple[str, ...], augme
     return {"clip_id": recipe.clip_id, "index": index, "shard": shard, "duration": round(len(audio) / SAMPLE_RATE, 4),
             "num_frames": coeffs.num_frames, "speaker": recipe.speaker.speaker_id, "engine": voice.engine,
             "voice": voice.voice, "emotion": recipe.emotion, "level": recipe.level,
-            "sentence_id": recipe.sentence.sentence_id, "text": recipe.sentence.text, "source": "synthetic"}  # fmt: skip
+            "sentence_id": recipe.sentence.sentence_id, "text": recipe.sentence.text, "source": "synthetic",
+            "language": recipe.speaker.language}  # fmt: skip
 
 
 def _remove_unindexed(root: Path, indexed: set[str]) -> None:
@@ -232,23 +255,31 @@ def _remove_unindexed(root: Path, indexed: set[str]) -> None:
 
 
 def build_synthetic_corpus(out_dir: str | Path, hours: float, seed: int = 0, workers: int | None = None,
-                           progress: bool = True, augment: bool = True) -> dict:  # fmt: skip
+                           progress: bool = True, augment: bool = True, languages: tuple[str, ...] = ("en",),
+                           held_out: tuple[str, ...] | None = None) -> dict:  # fmt: skip
     """Build (or extend, or finish) the synthetic corpus in ``out_dir`` up to ``hours`` of audio.
 
-    Deterministic: the same seed and installed engines give the same clips and arrays, for
-    any ``workers`` (default: all CPU cores; 0 or 1 runs in this process). Resumable:
-    finished clips are kept and skipped. Returns a summary (clips, seconds, wall time,
-    seconds of corpus per wall second for this run).
+    ``languages``: what the clips speak (sessions take turns; :func:`s2t.data.sentences.
+    training_languages` lists them); ``held_out``: languages kept for evaluation only (default:
+    every evaluation language not trained on), written to the manifest as
+    ``held_out_languages``. Deterministic: the same seed, languages and installed engines give
+    the same clips and arrays, for any ``workers`` (default: all CPU cores; 0 or 1 runs in this
+    process). Resumable: finished clips are kept and skipped. Returns a summary (clips,
+    seconds, wall time, seconds of corpus per wall second for this run).
     """
     if hours <= 0:
         raise ValueError(f"hours must be positive, got {hours}")
-    root = Path(out_dir)
-    root.mkdir(parents=True, exist_ok=True)
+    languages, held_out = check_languages(languages, held_out)
     engines = available_engines()
     if not engines:
         raise EngineUnavailable("no TTS engine found: install espeak-ng and/or flite (apt-get install espeak-ng flite)")
+    if "espeak-ng" not in engines and any(lang != "en" for lang in languages):
+        raise EngineUnavailable("languages other than English need espeak-ng (apt-get install espeak-ng)")
+    root = Path(out_dir)
+    root.mkdir(parents=True, exist_ok=True)
     engine_names = tuple(sorted(engines))
-    settings = {"seed": seed, "engines": engine_names, "augment": augment, "generator_version": GENERATOR_VERSION}
+    settings = {"seed": seed, "engines": engine_names, "augment": augment, "generator_version": GENERATOR_VERSION,
+                "languages": list(languages)}  # fmt: skip
     manifest = corpus.read_manifest(root)
     if manifest is not None and manifest["settings"] != {**settings, "engines": list(engine_names)}:
         raise ValueError(f"{root} holds a corpus built with {manifest['settings']}; this build would use {settings}. "
@@ -260,7 +291,8 @@ def build_synthetic_corpus(out_dir: str | Path, hours: float, seed: int = 0, wor
         "format": corpus.FORMAT_NAME, "format_version": corpus.FORMAT_VERSION, "kind": "synthetic",
         "settings": {**settings, "engines": list(engine_names)}, "engine_versions": engines, "target_hours": hours,
         "model_id": RIG_ID, "fps": FPS, "sample_rate": SAMPLE_RATE, "channel_names": list(ARKIT_52),
-        "identity_names": list(IDENTITY_NAMES), "clips_per_shard": corpus.CLIPS_PER_SHARD, "sentence_sources": SOURCES,
+        "identity_names": list(IDENTITY_NAMES), "clips_per_shard": corpus.CLIPS_PER_SHARD, "sentence_sources": sentence_sources(languages),
+        "held_out_languages": list(held_out),
     })  # fmt: skip
 
     target, total = hours * 3600.0, sum(r["duration"] for r in records)
@@ -274,7 +306,7 @@ def build_synthetic_corpus(out_dir: str | Path, hours: float, seed: int = 0, wor
     try:
         while total < target:
             while len(pending) < max(1, 2 * workers):
-                args = (str(root), seed, next_index, engine_names, augment)
+                args = (str(root), seed, next_index, engine_names, augment, languages)
                 pending.append(executor.submit(_make_clip, *args) if executor else args)
                 next_index += 1
             job = pending.popleft()
@@ -294,6 +326,7 @@ def build_synthetic_corpus(out_dir: str | Path, hours: float, seed: int = 0, wor
     new_seconds = total - before[1]
     return {"path": str(root), "clips": len(records), "seconds": round(total, 2), "new_clips": len(records) - before[0],
             "new_seconds": round(new_seconds, 2), "wall_seconds": round(wall, 2),
-            "throughput": round(new_seconds / wall, 2) if wall > 0 else None, "workers": workers, "engines": engines}  # fmt: skip
+            "throughput": round(new_seconds / wall, 2) if wall > 0 else None, "workers": workers, "engines": engines,
+            "languages": list(languages), "held_out_languages": list(held_out)}  # fmt: skip
 
 
