@@ -295,9 +295,10 @@ def test_closed_lids_meet_on_a_line_drawn_at_output_resolution(rig):
     closed = _weights(rig, eyeBlinkLeft=1.0, eyeBlinkRight=1.0)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(eyes, "LASH_SHADE", 0.0)  # the lids' geometry alone, without the drawn lash shade
+        patch.setattr(eyes, "SKIN_FULL", 1e9)  # and without the synthesised lid skin, which hides the bands
         renderer = CpuRenderer(rig, photo)
         frame = renderer.render(closed, np.zeros(6))
-        renderer.lids.draw_meeting_line = lambda frame, *args: frame  # the line as the 320 px warp map draws it
+        renderer.lids._rewarp_meeting_line = lambda *args: None  # the line as the 320 px warp map draws it
         stepped = renderer.render(closed, np.zeros(6))
     shaded = CpuRenderer(rig, photo).render(closed, np.zeros(6))
     roughness = []
@@ -323,5 +324,6 @@ def test_a_closing_blink_changes_smoothly_when_the_lid_line_takes_over(rig, phot
     frames = [renderer.render(_weights(rig, eyeBlinkLeft=b, eyeBlinkRight=b), np.zeros(6)).astype(float)[box]
               for b in np.linspace(0.2, 1.0, 17)]
     steps = np.array([np.abs(b - a).mean() for a, b in zip(frames, frames[1:])])
-    # The re-warp starts at a blink of 0.35 and the lash shade as the lids meet: both fade in.
-    assert steps.max() < 1.6 * np.median(steps)
+    # The lid skin, the re-warp (from a blink of 0.35) and the lash shade all fade in: no step
+    # jumps above its neighbours (a hard switch makes a 2.6x jump).
+    assert (steps[1:-1] < 1.4 * 0.5 * (steps[:-2] + steps[2:])).all()
