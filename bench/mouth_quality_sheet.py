@@ -1,11 +1,12 @@
-"""Contact sheet of the CPU renderer's mouth: before (git ``main``) and after (this tree).
+"""Contact sheet of the CPU renderer's mouth and lids: before (git ``main``) and after (this tree).
 
     python bench/mouth_quality_sheet.py [--before-ref main] [--out docs/mouth_quality.png]
 
 Four photos of different people that ship with installed packages (scikit-image's astronaut,
 matplotlib's Grace Hopper with glasses, two of scikit-image's 25 px LFW faces scaled up: the
 small, blurry case) x closed / half-open / wide-open / "oo" / smile, in the photo style and
-the ``cel`` art preset, rendered at 512 px. "Before" runs the renderer of ``--before-ref``,
+the ``cel`` art preset, rendered at 512 px, then half-closed and closed lids (eyeBlink 0.5 and
+1, the tile framed on the eyes). "Before" runs the renderer of ``--before-ref``,
 exported with ``git archive`` into a temporary directory and run in a subprocess.
 """
 
@@ -28,6 +29,8 @@ EXPRESSIONS = {
     "wide-open": {"jawOpen": 0.65},
     "oo": {"jawOpen": 0.22, "mouthFunnel": 0.6, "mouthPucker": 0.4},
     "smile": {"jawOpen": 0.12, "mouthSmileLeft": 0.8, "mouthSmileRight": 0.8},
+    "eyes half-closed": {"eyeBlinkLeft": 0.5, "eyeBlinkRight": 0.5},
+    "eyes closed": {"eyeBlinkLeft": 1.0, "eyeBlinkRight": 1.0},
 }
 STYLES = (None, "cel")
 TILE = 200
@@ -58,20 +61,24 @@ def render_tiles(path: Path) -> None:
     tiles = []
     for image in photos().values():
         photo = prepare_photo(rig, image, 512)
-        centre = 0.35 * photo.landmarks[27:36].mean(0) + 0.65 * photo.landmarks[48:68].mean(0)  # nose to chin
+        mouth = 0.35 * photo.landmarks[27:36].mean(0) + 0.65 * photo.landmarks[48:68].mean(0)  # nose to chin
         half = int(0.42 * np.ptp(photo.landmarks[:, 0]))
-        x0, y0 = np.clip((centre - half).astype(int), 0, 512 - 2 * half)
+        eyes = photo.landmarks[36:48]
+        eyes_half = int(0.62 * np.ptp(eyes[:, 0]))
         per_style = []
         for style in STYLES:
             stylizer = Stylizer(load_art_preset(style), 1.0) if style else None
             renderer = CpuRenderer(rig, photo, stylizer)
             row = []
-            for values in EXPRESSIONS.values():
+            for label, values in EXPRESSIONS.items():
                 w = np.zeros(rig.num_expressions)
                 for name, value in values.items():
                     w[rig.expression_index(name)] = value
                 frame = renderer.render(w, np.zeros(6))
-                row.append(cv2.resize(frame[y0 : y0 + 2 * half, x0 : x0 + 2 * half], (TILE, TILE), interpolation=cv2.INTER_AREA))
+                centre, r = (eyes.mean(0), eyes_half) if label.startswith("eyes") else (mouth, half)
+                x0, y0 = np.clip((centre - r).astype(int), 0, 512 - 2 * r)
+                tile = frame[y0 : y0 + 2 * r, x0 : x0 + 2 * r]
+                row.append(cv2.resize(tile, (TILE, TILE), interpolation=cv2.INTER_AREA if 2 * r > TILE else cv2.INTER_CUBIC))
             per_style.append(row)
         tiles.append(per_style)
     np.save(path, np.array(tiles, np.uint8))

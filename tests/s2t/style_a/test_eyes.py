@@ -43,7 +43,7 @@ def _streaks(region):
 
 def _render(rig, photo, amount, monkeypatch=None, synthesise=True):
     if not synthesise:
-        monkeypatch.setattr(eyes, "SKIN_FULL", 1e9)  # the lid as the warp stretches it
+        monkeypatch.setattr(eyes._LidPatch, "cover_lid", lambda *args: None)  # the lid as the warp stretches it
     return CpuRenderer(rig, photo).render(_blink(rig, amount), np.zeros(6))
 
 

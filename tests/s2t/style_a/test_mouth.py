@@ -295,7 +295,7 @@ def test_closed_lids_meet_on_a_line_drawn_at_output_resolution(rig):
     closed = _weights(rig, eyeBlinkLeft=1.0, eyeBlinkRight=1.0)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(eyes, "LASH_SHADE", 0.0)  # the lids' geometry alone, without the drawn lash shade
-        patch.setattr(eyes, "SKIN_FULL", 1e9)  # and without the synthesised lid skin, which hides the bands
+        patch.setattr(eyes._LidPatch, "cover_lid", lambda *args: None)  # nor the synthesised lid skin, which hides the bands
         renderer = CpuRenderer(rig, photo)
         frame = renderer.render(closed, np.zeros(6))
         renderer.lids._rewarp_meeting_line = lambda *args: None  # the line as the 320 px warp map draws it
