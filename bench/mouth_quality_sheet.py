@@ -118,7 +118,7 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.before_ref, "s2t", "presets"],
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.before_ref, "s2t"],  # presets are package data
                                  check=True, capture_output=True).stdout
         subprocess.run(["tar", "-x", "-C", str(tmp)], input=archive, check=True)
         for tree, name in ((tmp, "before.npy"), (ROOT, "after.npy")):

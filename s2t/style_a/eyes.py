@@ -39,11 +39,12 @@ DROP = 0.15  # how far (in eye openings) the lower lid's edge samples below itse
 EYES = {"Left": (42, 48), "Right": (36, 42)}  # the subject's left eye is iBUG 42-47 (image right)
 MEETING_FROM = 0.35  # blinks below this leave the lids well apart: the map's warp is exact enough
 SUPERSAMPLE = 2  # the lids' re-warp is done at twice the output resolution and averaged down
-LASH_SHADE = 0.6  # how far the closed lids' meeting line goes towards LASH_TINT at its centre
-LASH_TINT = np.array([0.45, 0.33, 0.3], np.float32)  # the skin's colour, darker and warmer, at the meeting line
+LASH_SHADE = 0.6  # how far the lash line goes towards LASH_DARK times the skin's colour at its centre
+LASH_DARK = 0.38  # the lashes' and the lid fold's brightness against the skin's (the old warm tint's mean)
 SKIN_FULL = 0.5  # how far a lid closes (of what is left of the photo's opening) before its skin is all synthesised
 RISE = 0.6  # how far (in eye widths) above the eye the lid patch reaches
 CREASE = 0.28  # how far (in eye widths) above the fitted upper lid edge the lid's skin is synthesised
+COVER_ABOVE = 0.2  # how far (eye widths) above that the unstretched patch still covers the moving lid
 LID_SHADOW = 0.14  # how much darker the closed lid's skin is at the lash line (it turns away from the light)
 
 
@@ -113,7 +114,7 @@ class LidSkin:
             patch = self.patches[i]
             affine = _fit_affine(source_xy[patch.still], xy[patch.still])
             patch.cover_lid(frame, affine, line, amount)
-            _draw_lash_line(frame, line, width, LASH_SHADE * max(meet, amount))
+            _draw_lash_line(frame, line, np.hypot(0.5 * width, patch.blur), patch.tint, LASH_SHADE * max(meet, amount))
         return frame
 
     def _rewarp_meeting_line(self, frame, image, xy, depth, sources, triangles, line, width, closing) -> None:
@@ -167,6 +168,8 @@ class _LidPatch:
     cover: np.ndarray
     still: np.ndarray
     width: float
+    tint: np.ndarray  # the lash line's colour as a factor on the skin's: darker, in the skin's hue
+    blur: float  # the photo's own blur around the eye (Gaussian sigma, px): the drawn lashes match it
 
     @classmethod
     def make(cls, image: np.ndarray, texture: np.ndarray, eye: np.ndarray, still: np.ndarray,
@@ -202,7 +205,7 @@ class _LidPatch:
         # The hole: the opening, the lashes and the visible lid up to about its crease (a closed lid
         # is smooth, unfolded skin). The cover: the hole and, fading out, the skin above that the blink moves.
         hole = cv2.GaussianBlur(region(CREASE, 0.03, 0.16), (0, 0), max(0.5, 0.04 * width))
-        cover = np.maximum(np.clip((moved - 0.05) / 0.25, 0.0, 1.0) * region(CREASE + 0.2, 0.05, 0.22), hole)
+        cover = np.maximum(np.clip((moved - 0.05) / 0.25, 0.0, 1.0) * region(CREASE + COVER_ABOVE, 0.05, 0.22), hole)
         cover = cv2.GaussianBlur(cover, (0, 0), max(0.7, 0.05 * width))
         # The skin around the hole, trusted less where it is dark (lashes, brows, a spectacle frame).
         lum = patch.mean(-1)
@@ -219,7 +222,9 @@ class _LidPatch:
         ys = np.clip(np.arange(y0, y1) + shift, 0, size - 1)
         grain = texture[ys][:, x0:x1]
         colour = patch + (fill + grain - patch) * hole[..., None]
-        return cls(int(x0), int(y0), colour, cover, still, width)
+        hue = np.median(fill[hole > 0.5], 0) if (hole > 0.5).any() else np.median(patch.reshape(-1, 3), 0)
+        tint = (LASH_DARK * hue / max(float(hue.mean()), 1.0)).astype(np.float32)
+        return cls(int(x0), int(y0), colour, cover, still, width, tint, _photo_blur(lum))
 
     def cover_lid(self, frame: np.ndarray, affine: np.ndarray, line: np.ndarray, amount: float) -> None:
         """Lay the patch, moved by ``affine`` (photo to output pixels), over ``frame`` above the
@@ -250,13 +255,13 @@ class _LidPatch:
         frame[box] = np.clip(under + (lid - under) * alpha[..., None] + 0.5, 0, 255).astype(np.uint8)
 
 
-def _draw_lash_line(frame: np.ndarray, line: np.ndarray, width: float, strength: float) -> None:
-    """Darken ``frame`` softly along ``line`` (output pixels) towards a deeper, warmer shade of
-    what is there: lashes and the fold between closed lids, not grey."""
+def _draw_lash_line(frame: np.ndarray, line: np.ndarray, sigma: float, tint: np.ndarray, strength: float) -> None:
+    """Darken ``frame`` softly (a Gaussian of ``sigma`` px) along ``line`` (output pixels) towards
+    ``tint`` times what is there: lashes and the fold between closed lids are a deeper shade of the skin."""
     if strength <= 0.0:
         return
     size = frame.shape[0]
-    pad = int(np.ceil(2 * width)) + 4
+    pad = int(np.ceil(3 * sigma)) + 3
     x0, y0 = np.maximum(np.floor(line.min(0)).astype(int) - pad, 0)
     x1, y1 = np.minimum(np.ceil(line.max(0)).astype(int) + pad + 1, size)
     if x1 <= x0 or y1 <= y0:
@@ -264,11 +269,11 @@ def _draw_lash_line(frame: np.ndarray, line: np.ndarray, width: float, strength:
     lash = np.zeros((y1 - y0, x1 - x0), np.uint8)
     cv2.polylines(lash, [np.round((line - [x0, y0]) * 16).astype(np.int32)], False, 255, thickness=1,
                   lineType=cv2.LINE_AA, shift=4)
-    shade = cv2.GaussianBlur(lash.astype(np.float32) / 255.0, (0, 0), 0.5 * width)
+    shade = cv2.GaussianBlur(lash.astype(np.float32) / 255.0, (0, 0), sigma)
     shade = strength * shade / max(float(shade.max()), 1e-6)
     box = np.s_[y0:y1, x0:x1]
     under = frame[box].astype(np.float32)
-    frame[box] = np.clip(under + (under * LASH_TINT - under) * shade[..., None] + 0.5, 0, 255).astype(np.uint8)
+    frame[box] = np.clip(under + (under * tint - under) * shade[..., None] + 0.5, 0, 255).astype(np.uint8)
 
 
 def _skin_texture(image: np.ndarray, eye_width: float) -> np.ndarray:
@@ -279,6 +284,16 @@ def _skin_texture(image: np.ndarray, eye_width: float) -> np.ndarray:
     detail = image - cv2.GaussianBlur(image, (0, 0), max(0.7, 0.03 * eye_width))
     limit = 1.5 * float(np.median(np.abs(detail))) + 0.5
     return limit * np.tanh(detail / limit)
+
+
+def _photo_blur(grey: np.ndarray) -> float:
+    """The Gaussian blur (sigma, px) that would make a sharp photo look like ``grey``, from how
+    much of its detail at 4 px remains at 1 px: a step edge blurred by b keeps about
+    (1 + b^2)^-1 of its 1 px detail and 16 (16 + b^2)^-1 of its 4 px detail."""
+    fine = np.abs(grey - cv2.GaussianBlur(grey, (0, 0), 1.0)).mean()
+    coarse = np.abs(grey - cv2.GaussianBlur(grey, (0, 0), 4.0)).mean()
+    ratio = fine / max(coarse, 1e-6)
+    return float(np.sqrt(max(16.0 * (1.0 - ratio) / max(16.0 * ratio - 1.0, 1e-3), 0.0)))
 
 
 def _normalised_blur(image: np.ndarray, weight: np.ndarray, sigma: float) -> np.ndarray:

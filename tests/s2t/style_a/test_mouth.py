@@ -165,13 +165,16 @@ def test_small_or_covered_mouth_falls_back_to_synthetic_teeth_and_says_so_once(r
     assert frames[1].shape == (256, 256, 3) and renderer.synthesized.max() > 0.99
 
 
-def test_blink_covers_the_eye_with_lid_skin(rig, photo):
+def test_blink_covers_the_eye_with_lid_skin(rig, photo, monkeypatch):
     def closed_eyes(renderer):
         frame = renderer.render(_weights(rig, eyeBlinkLeft=1, eyeBlinkRight=1), np.zeros(6)).astype(float)
         return np.concatenate([frame[box(photo.landmarks[a:b])].reshape(-1, 3) for a, b in ((36, 42), (42, 48))])
 
     box = lambda p: np.s_[int(p[:, 1].min()) : int(p[:, 1].max()) + 1, int(p[:, 0].min()) : int(p[:, 0].max()) + 1]
     lifted = closed_eyes(CpuRenderer(rig, photo))
+    from s2t.style_a import eyes
+
+    monkeypatch.setattr(eyes._LidPatch, "cover_lid", lambda *args: None)  # no synthesised lid skin
     stretched = CpuRenderer(rig, photo)
     stretched.lids.shifts = [0 * s for s in stretched.lids.shifts]  # the plain stretch of the photo's lid
     stretched = closed_eyes(stretched)
