@@ -2,6 +2,9 @@
 
     python bench/mouth_quality_sheet.py [--before-ref main] [--out docs/mouth_quality.png]
 
+docs/mouth_quality.png is made with ``--before-ref 4cf987d`` (``main`` before issue 14's first
+merge): the tree's layout then (``presets/``, ``s2t.style_a.artstyle``) is still read.
+
 Four photos of different people that ship with installed packages (scikit-image's astronaut,
 matplotlib's Grace Hopper with glasses, two of scikit-image's 25 px LFW faces scaled up: the
 small, blurry case) x closed / half-open / wide-open / "oo" / smile, in the photo style and
@@ -52,10 +55,14 @@ def photos() -> dict[str, np.ndarray]:
 def render_tiles(path: Path) -> None:
     """Render every tile with whichever ``s2t`` is importable; save (P, S, E, TILE, TILE, 3)."""
     from s2t.face.rig import build_rig
-    from s2t.style_a.art_presets import load_art_preset
     from s2t.style_a.cpu_renderer import CpuRenderer
     from s2t.style_a.photo import prepare_photo
-    from s2t.style_a.stylizer import Stylizer
+
+    try:
+        from s2t.style_a.art_presets import load_art_preset
+        from s2t.style_a.stylizer import Stylizer
+    except ImportError:  # a tree from before the art-style packages were split (``--before-ref``)
+        from s2t.style_a.artstyle import Stylizer, load_art_preset
 
     rig = build_rig()
     tiles = []
@@ -118,7 +125,9 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.before_ref, "s2t"],  # presets are package data
+        paths = ["s2t"] + [p for p in ("presets",)  # art presets, before they became package data
+                           if subprocess.run(["git", "-C", str(ROOT), "cat-file", "-e", f"{args.before_ref}:{p}"]).returncode == 0]
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.before_ref, *paths],
                                  check=True, capture_output=True).stdout
         subprocess.run(["tar", "-x", "-C", str(tmp)], input=archive, check=True)
         for tree, name in ((tmp, "before.npy"), (ROOT, "after.npy")):
