@@ -44,6 +44,7 @@ LASH_DARK = 0.38  # the lashes' and the lid fold's brightness against the skin's
 SKIN_FULL = 0.5  # how far a lid closes (of what is left of the photo's opening) before its skin is all synthesised
 RISE = 0.6  # how far (in eye widths) above the eye the lid patch reaches
 CREASE = 0.28  # how far (in eye widths) above the fitted upper lid edge the lid's skin is synthesised
+LASHES = 0.2  # how far (in eye widths) the photo's lashes may reach above the fitted upper lid edge
 COVER_ABOVE = 0.2  # how far (eye widths) above that the unstretched patch still covers the moving lid
 LID_SHADOW = 0.14  # how much darker the closed lid's skin is at the lash line (it turns away from the light)
 
@@ -211,7 +212,14 @@ class _LidPatch:
         lum = patch.mean(-1)
         ring = (hole < 0.05) & (cover > 0.05)
         skin = float(np.median(lum[ring])) if ring.any() else float(np.median(lum))
-        known = (1.0 - hole) * np.clip((lum - 0.7 * skin) / (0.2 * skin + 1e-6), 0.0, 1.0)
+        light = np.clip((lum - 0.7 * skin) / (0.2 * skin + 1e-6), 0.0, 1.0)
+        # Dark things above the lashes (a spectacle frame, a brow) stay as the warp moves them:
+        # painted over, they would be bitten into where the patch ends.
+        above = (1.0 - light) * (1.0 - region(LASHES, 0.05, 0.35))
+        keep = np.clip(2.0 * cv2.GaussianBlur(cv2.dilate(above, np.ones((3, 3), np.uint8)), (0, 0),
+                                              max(0.7, 0.04 * width)), 0.0, 1.0)
+        hole, cover = hole * (1.0 - keep), cover * (1.0 - keep)
+        known = (1.0 - hole) * light
         fill = _normalised_blur(patch, known, 0.12 * width)
         wide = _normalised_blur(patch, known, 0.4 * width)
         near = np.clip(cv2.GaussianBlur(known, (0, 0), 0.12 * width) / 0.15, 0.0, 1.0)[..., None]
