@@ -9,7 +9,7 @@ opening, so a closed eye shows skin with the lash line only at its edge.
 
 Where a closing lid meets the lower lid, the warp's source jumps from the lifted lid skin to
 the lower lid: on the warp map (at most 320 px) that jump is a stair-stepped line, 3 px steps
-at 1024. Around each closing eye :meth:`LidSkin.draw_meeting_line` warps the lids again at the
+at 1024. Around each closing eye :meth:`LidSkin.draw` warps the lids again at the
 output resolution (2x supersampled, so the jump is anti-aliased), blends it in along the
 meeting line and darkens the line itself softly, as the lashes of two closed lids do.
 
@@ -18,18 +18,20 @@ each of its columns down the lid (vertical streaks), and where the photo's lid i
 paints a flat brown block. So a closing lid is covered with synthesised skin (:class:`_LidPatch`,
 made once per photo): the photo around the eye with the eye's opening and lashes filled from the
 skin around them (a smooth colour field, normalised convolution that ignores lashes and dark
-rims) plus fine texture borrowed from the skin just below the eye. Each frame the patch follows
-the eye's corners and lower lid (the points a blink does not move) by an affine map, unstretched,
-covers the lid above the driven lid edge by the blink's amount and is shaded darker towards the
-lash line; the lash line itself is a soft dark line drawn along the lid's edge at output resolution.
+rims) plus fine texture borrowed from the skin just below the eye; dark things above the lashes
+(a spectacle frame, a brow) are left to the warp. Each frame the patch follows the eye's corners
+and lower lid (the points a blink does not move) by an affine map, unstretched, covers the lid
+above the driven lid edge by the blink's amount and is shaded darker towards the lash line; the
+lash line itself is a soft line drawn along the lid's edge at output resolution, a darker shade
+of the skin's hue, as soft as the photo is blurred.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
-
-from dataclasses import dataclass
 
 from s2t.face import FaceModel
 from s2t.style_a.raster import rasterize
