@@ -1,11 +1,15 @@
-"""Contact sheet of the CPU renderer's mouth: before (git ``main``) and after (this tree).
+"""Contact sheet of the CPU renderer's mouth and lids: before (git ``main``) and after (this tree).
 
     python bench/mouth_quality_sheet.py [--before-ref main] [--out docs/mouth_quality.png]
+
+docs/mouth_quality.png is made with ``--before-ref 4cf987d`` (``main`` before issue 14's first
+merge): the tree's layout then (``presets/``, ``s2t.style_a.artstyle``) is still read.
 
 Four photos of different people that ship with installed packages (scikit-image's astronaut,
 matplotlib's Grace Hopper with glasses, two of scikit-image's 25 px LFW faces scaled up: the
 small, blurry case) x closed / half-open / wide-open / "oo" / smile, in the photo style and
-the ``cel`` art preset, rendered at 512 px. "Before" runs the renderer of ``--before-ref``,
+the ``cel`` art preset, rendered at 512 px, then half-closed and closed lids (eyeBlink 0.5 and
+1, the tile framed on the eyes). "Before" runs the renderer of ``--before-ref``,
 exported with ``git archive`` into a temporary directory and run in a subprocess.
 """
 
@@ -28,6 +32,8 @@ EXPRESSIONS = {
     "wide-open": {"jawOpen": 0.65},
     "oo": {"jawOpen": 0.22, "mouthFunnel": 0.6, "mouthPucker": 0.4},
     "smile": {"jawOpen": 0.12, "mouthSmileLeft": 0.8, "mouthSmileRight": 0.8},
+    "eyes half-closed": {"eyeBlinkLeft": 0.5, "eyeBlinkRight": 0.5},
+    "eyes closed": {"eyeBlinkLeft": 1.0, "eyeBlinkRight": 1.0},
 }
 STYLES = (None, "cel")
 TILE = 200
@@ -49,29 +55,37 @@ def photos() -> dict[str, np.ndarray]:
 def render_tiles(path: Path) -> None:
     """Render every tile with whichever ``s2t`` is importable; save (P, S, E, TILE, TILE, 3)."""
     from s2t.face.rig import build_rig
-    from s2t.style_a.art_presets import load_art_preset
     from s2t.style_a.cpu_renderer import CpuRenderer
     from s2t.style_a.photo import prepare_photo
-    from s2t.style_a.stylizer import Stylizer
+
+    try:
+        from s2t.style_a.art_presets import load_art_preset
+        from s2t.style_a.stylizer import Stylizer
+    except ImportError:  # a tree from before the art-style packages were split (``--before-ref``)
+        from s2t.style_a.artstyle import Stylizer, load_art_preset
 
     rig = build_rig()
     tiles = []
     for image in photos().values():
         photo = prepare_photo(rig, image, 512)
-        centre = 0.35 * photo.landmarks[27:36].mean(0) + 0.65 * photo.landmarks[48:68].mean(0)  # nose to chin
+        mouth = 0.35 * photo.landmarks[27:36].mean(0) + 0.65 * photo.landmarks[48:68].mean(0)  # nose to chin
         half = int(0.42 * np.ptp(photo.landmarks[:, 0]))
-        x0, y0 = np.clip((centre - half).astype(int), 0, 512 - 2 * half)
+        eyes = photo.landmarks[36:48]
+        eyes_half = int(0.62 * np.ptp(eyes[:, 0]))
         per_style = []
         for style in STYLES:
             stylizer = Stylizer(load_art_preset(style), 1.0) if style else None
             renderer = CpuRenderer(rig, photo, stylizer)
             row = []
-            for values in EXPRESSIONS.values():
+            for label, values in EXPRESSIONS.items():
                 w = np.zeros(rig.num_expressions)
                 for name, value in values.items():
                     w[rig.expression_index(name)] = value
                 frame = renderer.render(w, np.zeros(6))
-                row.append(cv2.resize(frame[y0 : y0 + 2 * half, x0 : x0 + 2 * half], (TILE, TILE), interpolation=cv2.INTER_AREA))
+                centre, r = (eyes.mean(0), eyes_half) if label.startswith("eyes") else (mouth, half)
+                x0, y0 = np.clip((centre - r).astype(int), 0, 512 - 2 * r)
+                tile = frame[y0 : y0 + 2 * r, x0 : x0 + 2 * r]
+                row.append(cv2.resize(tile, (TILE, TILE), interpolation=cv2.INTER_AREA if 2 * r > TILE else cv2.INTER_CUBIC))
             per_style.append(row)
         tiles.append(per_style)
     np.save(path, np.array(tiles, np.uint8))
@@ -111,7 +125,9 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.before_ref, "s2t", "presets"],
+        paths = ["s2t"] + [p for p in ("presets",)  # art presets, before they became package data
+                           if subprocess.run(["git", "-C", str(ROOT), "cat-file", "-e", f"{args.before_ref}:{p}"]).returncode == 0]
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.before_ref, *paths],
                                  check=True, capture_output=True).stdout
         subprocess.run(["tar", "-x", "-C", str(tmp)], input=archive, check=True)
         for tree, name in ((tmp, "before.npy"), (ROOT, "after.npy")):

@@ -2,10 +2,13 @@
 
 The chain, for one clip of frames already at the corpus frame rate:
 
-1. **Landmarks** (:class:`FaceTracker`): dlib's 68 points per frame. The HOG detector runs
-   on the whole (downscaled) frame only until a face is found; after that it runs on a small
-   crop around the previous frame's face, scaled so the face is about 60 px wide, which costs
-   a fraction of a full-frame search. The shape predictor always sees full resolution.
+1. **Landmarks** (:class:`FaceTracker`): the 68 iBUG points per frame, from MediaPipe's
+   478-point mesh where MediaPipe is installed (:mod:`s2t.face.mediapipe_mesh`; its lids and
+   inner lips are the ones the photo fit trusts) and dlib's 68 points otherwise, or in a frame
+   whose face the mesh misses. The search runs on the whole frame only until a face is found;
+   after that on a crop around the previous frame's face (where MediaPipe's short-range
+   detector sees the face large; for dlib's HOG the crop is scaled so the face is about 60 px
+   wide, a fraction of a full-frame search). dlib's shape predictor sees full resolution.
 2. **Gaps** (:func:`fill_gaps`): frames without a face are interpolated linearly from their
    neighbours and counted; a clip with too many, or with a long gap, is refused
    (:class:`ClipRejected`), since inventing a second of motion would teach the model nothing.
@@ -40,6 +43,7 @@ from scipy.signal import savgol_filter
 from threadpoolctl import threadpool_limits
 
 from s2t.face.camera import Camera
+from s2t.face import mediapipe_mesh
 from s2t.face.detect import FaceImageError, detect_landmarks
 from s2t.face.fit import JAW, MAX_PITCH_YAW, fit_landmarks
 from s2t.face.model import FaceModel
@@ -69,12 +73,14 @@ class VideoFitConfig:
 @dataclass(frozen=True)
 class LandmarkTrack:
     """``points`` ``(T, 68, 2)`` pixels (NaN where no face was found), ``found`` ``(T,)``,
-    ``image_size`` (width, height), and how many frames needed the whole-frame search."""
+    ``image_size`` (width, height), how many frames needed the whole-frame search and how many
+    frames' points came from MediaPipe's mesh (the rest from dlib)."""
 
     points: np.ndarray
     found: np.ndarray
     image_size: tuple[int, int]
     full_searches: int
+    mesh_frames: int = 0
 
 
 @dataclass(frozen=True)
@@ -99,7 +105,10 @@ class FaceTracker:
     def __init__(self, config: VideoFitConfig = VideoFitConfig()) -> None:
         self.config = config
         self.box: tuple[float, float, float, float] | None = None  # previous face (left, top, right, bottom)
-        self.full_searches = 0
+        self.full_searches = self.mesh_frames = 0
+        self.use_mesh = mediapipe_mesh.mediapipe_unavailable() is None
+        if not self.use_mesh:
+            mediapipe_mesh.note_fallback_once()
 
     def __call__(self, frame: np.ndarray) -> np.ndarray | None:
         """The ``(68, 2)`` landmarks of the face in an RGB frame, or None when there is none."""
@@ -125,10 +134,23 @@ class FaceTracker:
         return None if points is None else points + [x0, y0]
 
     def _detect(self, image: np.ndarray, detect_side: int) -> np.ndarray | None:
+        if self.use_mesh:
+            points = self._mesh_points(image)
+            if points is not None:
+                self.mesh_frames += 1
+                return points
         try:
             return detect_landmarks(image, min_face_px=self.config.min_face_px, max_detect_side=detect_side).points
         except FaceImageError:
             return None
+
+    def _mesh_points(self, image: np.ndarray) -> np.ndarray | None:
+        """The 68 points of the largest mesh MediaPipe finds, if it is wide enough to fit."""
+        meshes = mediapipe_mesh.detect_meshes(np.ascontiguousarray(image))
+        if not meshes:
+            return None
+        mesh = max(meshes, key=lambda m: np.ptp(m[:, 0]) * np.ptp(m[:, 1]))
+        return mediapipe_mesh.ibug68_from_mesh(mesh) if np.ptp(mesh[:, 0]) >= self.config.min_face_px else None
 
 
 def track_landmarks(frames: Iterable[np.ndarray], config: VideoFitConfig = VideoFitConfig(),
@@ -149,7 +171,7 @@ def track_landmarks(frames: Iterable[np.ndarray], config: VideoFitConfig = Video
     if not points:
         raise ClipRejected("the video has no frames")
     stacked = np.stack(points)
-    return LandmarkTrack(stacked, ~np.isnan(stacked[:, 0, 0]), size, tracker.full_searches)
+    return LandmarkTrack(stacked, ~np.isnan(stacked[:, 0, 0]), size, tracker.full_searches, tracker.mesh_frames)
 
 
 def fill_gaps(points: np.ndarray, found: np.ndarray, fps: float,

@@ -6,8 +6,8 @@ z-buffered raster of the driven mesh turns that into a dense backward map for ``
 Beyond the mesh (hair, background, shoulders) the displacement is carried outward by
 normalised Gaussian smoothing and fades to zero, so nothing tears. Where the driven lips part,
 the mouth interior is drawn at the output resolution (:mod:`s2t.style_a.mouth`): the photo's
-own teeth where it shows them, synthetic teeth elsewhere. Lids close by the same warp: the lid
-skin is stretched over the eye (:mod:`s2t.style_a.eyes`).
+own teeth where it shows them, synthetic teeth elsewhere. Lids close by the same warp, covered
+with skin synthesised from the photo around the eye (:mod:`s2t.style_a.eyes`).
 
 Every step is deterministic and spatially smooth, so consecutive frames do not flicker.
 """
@@ -77,7 +77,8 @@ class CpuRenderer(StyleARenderer):
         self.expression_matrix = np.asarray(model.expression_basis, np.float32).reshape(model.num_expressions, -1)
         self.normals = vertex_normals(model.vertices.astype(np.float64), model.triangles)  # neutral; enough for shading
         self.part_of_triangle = interior_part_per_triangle(model)
-        self.lids = LidSkin(model, photo.landmarks, fit.expression, self.scale)
+        self.lids = LidSkin(model, photo.landmarks, fit.expression, self.scale, self.source_image,
+                            self.source_xy / self.scale)
         self.mouth = MouthInterior(model, photo.image, photo.landmarks, photo.crop_box[2], self.source_xy / self.scale,
                                    source[:, 2], self.normals)
         if self.mouth.source_box is None:
@@ -144,8 +145,8 @@ class CpuRenderer(StyleARenderer):
         interior = self.mouth.draw(self.source_image, target_xy / self.scale, target[:, 2], rotation)
         if interior is not None:
             frame = self._composite(frame, interior, synthesized)
-        frame = self.lids.draw_meeting_line(frame, self.source_image, target_xy / self.scale, target[:, 2],
-                                            lid_sources / self.scale, expression)
+        frame = self.lids.draw(frame, self.source_image, target_xy / self.scale, target[:, 2],
+                               lid_sources / self.scale, expression, self.source_xy / self.scale)
         return self._finish(frame, synthesized)
 
     def _shape(self, expression: np.ndarray) -> np.ndarray:

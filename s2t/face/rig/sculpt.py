@@ -19,7 +19,10 @@ import numpy as np
 from s2t.face.rig import sdf
 
 RAY_CENTRE = np.array([0.0, -0.01, 0.0])
-EYE_CENTRE = np.array([0.032, 0.004, 0.071])  # left eyeball; the right one mirrors x
+# Left eyeball; the right one mirrors x. Its x is the middle of the lid opening as the skin grid
+# makes it (corners at x 0.0173 and 0.0519: the ray through EYE_OUTER, which lies in the socket,
+# meets the skin 5 mm beyond it), so the pupil looking ahead sits mid-opening, not 7.5 % nasal.
+EYE_CENTRE = np.array([0.0346, 0.004, 0.071])
 EYEBALL_RADIUS = 0.0118
 LID_RADIUS = 0.0133
 EYE_INNER = np.array([0.0165, 0.0035, 0.080])  # inner canthus target (left eye)

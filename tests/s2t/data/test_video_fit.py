@@ -80,3 +80,45 @@ def test_identity_fitted_over_frames_explains_every_frame(rig):
     params = fitter.fit_sequence(np.stack(frames), np.concatenate([pose, np.zeros(rig.num_expressions)]))
     for frame_params, points in zip(params, frames):
         assert np.sqrt(np.mean(np.sum((fitter.project(frame_params) - points) ** 2, -1))) < 0.5  # pixels
+
+
+@pytest.fixture(scope="module")
+def astronaut():
+    from skimage import data
+
+    return np.ascontiguousarray(data.astronaut())
+
+
+def test_tracker_takes_the_68_points_from_mediapipes_mesh_where_it_finds_the_face(astronaut, monkeypatch):
+    """MediaPipe stood in for by a fixed mesh (the test runs without it installed): the tracker
+    uses the mesh's 68 points, and dlib's where the mesh finds no face."""
+    from s2t.data.video_fit import FaceTracker
+    from s2t.face import mediapipe_mesh
+    from s2t.face.detect import detect_landmarks
+
+    dlib_points = detect_landmarks(astronaut).points
+    left, top = dlib_points.min(0)
+    size = np.ptp(dlib_points, 0)
+    mesh = [left, top] + np.random.default_rng(0).uniform(0, 1, (mediapipe_mesh.MESH_POINTS, 2)) * size
+    meshes = [[mesh], []]  # the first frame's search finds the mesh, the second finds none
+    monkeypatch.setattr(mediapipe_mesh, "mediapipe_unavailable", lambda: None)
+    monkeypatch.setattr(mediapipe_mesh, "detect_meshes", lambda rgb: meshes.pop(0))
+    tracker = FaceTracker()
+    np.testing.assert_allclose(tracker(astronaut), mediapipe_mesh.ibug68_from_mesh(mesh))
+    fallback = tracker(astronaut)  # searched near the previous face, by dlib this time
+    assert np.abs(fallback - dlib_points).max() < 3.0
+    assert tracker.mesh_frames == 1 and not meshes
+
+
+def test_tracker_without_mediapipe_uses_dlib_and_says_so_once(astronaut, monkeypatch, caplog):
+    from s2t.data.video_fit import track_landmarks
+    from s2t.face import mediapipe_mesh
+    from s2t.face.detect import detect_landmarks
+
+    monkeypatch.setattr(mediapipe_mesh, "mediapipe_unavailable", lambda: "MediaPipe is not installed")
+    monkeypatch.setattr(mediapipe_mesh, "_noted", False)
+    with caplog.at_level("WARNING", logger=mediapipe_mesh.__name__):
+        track = track_landmarks([astronaut, astronaut])
+    assert track.mesh_frames == 0 and track.found.all()
+    assert np.abs(track.points[0] - detect_landmarks(astronaut).points).max() < 1e-9
+    assert sum("dlib's 68 landmarks" in r.getMessage() for r in caplog.records) == 1
