@@ -94,7 +94,7 @@ def test_a_turn_changes_the_emotion_and_keeps_the_jaw_on_the_audio(trained, tiny
     assert before < 0.25 and after > 0.55  # the transition spans frames 44-56
     cut = style_e.generate(audio, EmotionTrack(track.cues, blend=0.0), seed=0).channel("mouthSmileLeft")
     step, cut_step = np.abs(np.diff(smile))[44:56].max(), np.abs(np.diff(cut))[44:56].max()
-    assert step < 0.5 * (after - before) < cut_step  # spread over frames, where a hard cut jumps
+    assert step < 0.25 * (after - before) and step < 0.5 * cut_step  # spread over frames, where a hard cut jumps
     for half in (slice(0, 50), slice(50, 100)):
         assert np.corrcoef(jaw[half], envelope[half])[0, 1] > 0.5
     alone = {text: style_e.generate(audio, text, seed=0).channel("jawOpen") for text in (NEUTRAL, HAPPY)}
