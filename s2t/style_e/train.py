@@ -77,9 +77,10 @@ class TrainConfig:
     channel_weights: dict = field(default_factory=lambda: {
         "mouthClose": 4.0, "mouthPressLeft": 2.0, "mouthPressRight": 2.0, "eyeBlinkLeft": 3.0, "eyeBlinkRight": 3.0,
         "pose": 2.0})
-    # Velocity and acceleration of the head pose as extra terms, each relative to the training
-    # targets' own velocity / acceleration spread (so 1 weighs it like the position error): an
-    # x_0 loss alone lets the head drift smoothly toward the mean instead of nodding with the speech.
+    # Velocity and acceleration of the head pose as extra terms (pose_velocity_loss,
+    # pose_acceleration_loss; at weight 1 an error that is independent from frame to frame weighs
+    # as in the x_0 loss): an x_0 loss alone lets the head drift smoothly toward the mean and
+    # jitter between frames instead of nodding with the speech.
     pose_velocity_weight: float = 1.0
     pose_acceleration_weight: float = 0.5
 
@@ -243,47 +244,53 @@ def loss_weights(config: StyleEConfig, weights: dict[str, float]) -> torch.Tenso
     return values / values.mean()
 
 
+def pose_velocity_loss(predicted: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Squared error of the head pose's frame-to-frame velocity (the last 6 standardised values of
+    ``(B, W, D)``), mean over pairs of real frames (mask ``(B, W)``), halved: halving makes an error
+    that is independent from frame to frame weigh as much as in the x_0 loss, and bounds the term
+    by twice the pose's position error whatever the prediction."""
+    return _pose_difference_loss(predicted, target, mask, order=1)
+
+
+def pose_acceleration_loss(predicted: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """As :func:`pose_velocity_loss` for the second difference (acceleration), over triples of real
+    frames, divided by 6 (the variance of the second difference of unit white noise): at most three
+    times the pose's position error."""
+    return _pose_difference_loss(predicted, target, mask, order=2)
+
+
+def _pose_difference_loss(predicted: torch.Tensor, target: torch.Tensor, mask: torch.Tensor,
+                          order: int) -> torch.Tensor:  # fmt: skip
+    # In the standardised units of the x_0 loss, not relative to the corpus's own velocity or
+    # acceleration spread: the corpus's slow sways have an acceleration spread of 0.002-0.004
+    # standardised units, and dividing by it made any frame-to-frame jitter weigh 10^5-10^6 times
+    # its position error (train loss 1465 against validation 0.61 at step 250; even the trained
+    # embedded checkpoint scored 1262 at t = 0, bench/RESULTS.md "Style-E: next level").
+    error = torch.diff(predicted[..., -POSE_DIM:] - target[..., -POSE_DIM:], order, dim=1) ** 2
+    error = error / (2.0 if order == 1 else 6.0)
+    valid = mask[:, order:].clone()
+    for shift in range(order):
+        valid &= mask[:, shift : mask.shape[1] - order + shift]
+    valid = valid.to(error.dtype)
+    return (error.mean(-1) * valid).sum() / valid.sum().clamp_min(1)
+
+
 @dataclass(frozen=True)
 class PoseMotion:
-    """The pose's velocity and acceleration terms: weights, and the training targets' spread of
-    the standardised pose's frame-to-frame velocity and acceleration ``(6,)`` (see
-    :func:`pose_motion_scales`) by which the errors are divided."""
+    """The weights of the head pose's velocity and acceleration terms
+    (:func:`pose_velocity_loss`, :func:`pose_acceleration_loss`)."""
 
     velocity_weight: float
     acceleration_weight: float
-    velocity_scale: torch.Tensor
-    acceleration_scale: torch.Tensor
 
     def loss(self, predicted: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Weighted mean squared velocity and acceleration error of the last 6 values over windows
-        of real frames (``(B, W, D)``, mask ``(B, W)``)."""
-        pred, true = predicted[..., -POSE_DIM:], target[..., -POSE_DIM:]
+        """The weighted sum of both terms (``(B, W, D)``, mask ``(B, W)``)."""
         total = predicted.new_zeros(())
-        for order, weight, scale in ((1, self.velocity_weight, self.velocity_scale),
-                                     (2, self.acceleration_weight, self.acceleration_scale)):  # fmt: skip
-            if weight == 0:
-                continue
-            error = ((torch.diff(pred, order, dim=1) - torch.diff(true, order, dim=1)) / scale.to(pred)) ** 2
-            valid = mask[:, order:].clone()
-            for shift in range(order):
-                valid &= mask[:, shift : mask.shape[1] - order + shift]
-            valid = valid.to(error.dtype)
-            total = total + weight * (error.mean(-1) * valid).sum() / valid.sum().clamp_min(1)
+        if self.velocity_weight:
+            total = total + self.velocity_weight * pose_velocity_loss(predicted, target, mask)
+        if self.acceleration_weight:
+            total = total + self.acceleration_weight * pose_acceleration_loss(predicted, target, mask)
         return total
-
-
-def pose_motion_scales(model: StyleEModel, clips: list[TrainingClip],
-                       min_scale: float = 1e-3) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
-    """Standard deviation over every clip's frames of the standardised pose's first and second
-    differences ``(6,)`` each. A value that (almost) never changes in the corpus has nothing to
-    learn about its motion: its scale is infinite, which leaves it out of the terms."""
-    velocity, acceleration = [], []
-    for clip in clips:
-        pose = model.normalize(torch.from_numpy(clip.target).to(model.x_mean))[:, -POSE_DIM:]
-        velocity.append(torch.diff(pose, 1, dim=0))
-        acceleration.append(torch.diff(pose, 2, dim=0))
-    scales = [torch.cat(values).std(0).cpu() for values in (velocity, acceleration)]
-    return tuple(torch.where(s < min_scale, torch.inf, s) for s in scales)
 
 
 def diffusion_loss(model: StyleEModel, schedule: NoiseSchedule, batch: dict[str, torch.Tensor],
@@ -385,8 +392,7 @@ def train_style_e(
     weights = loss_weights(config, train.channel_weights).to(device)
     motion = None
     if train.pose_velocity_weight or train.pose_acceleration_weight:
-        motion = PoseMotion(train.pose_velocity_weight, train.pose_acceleration_weight,
-                            *pose_motion_scales(model, train_clips))  # fmt: skip
+        motion = PoseMotion(train.pose_velocity_weight, train.pose_acceleration_weight)
     sampler = WindowSampler(train_clips, config.window, text_index, train.neutral_null_prob)
     val_sampler = WindowSampler(val_clips, config.window, text_index, train.neutral_null_prob)
     val_generator = torch.Generator().manual_seed(train.seed + 1)
@@ -493,6 +499,6 @@ class MetricsLog:
 
 __all__ = [
     "MetricsLog", "PoseMotion", "TrainConfig", "TrainingClip", "WindowSampler", "diffusion_loss", "emotion_texts",
-    "grammar_texts", "label_texts", "loss_weights", "pose_motion_scales",
+    "grammar_texts", "label_texts", "loss_weights", "pose_acceleration_loss", "pose_velocity_loss",
     "latest_checkpoint", "load_corpus_clips", "read_annotations", "train_style_e", "training_clip",
 ]  # fmt: skip
