@@ -41,29 +41,29 @@ def load_sentences(sources: tuple[str, ...] = tuple(SOURCES)) -> tuple[Sentence,
     return tuple(sentences)
 
 
-@lru_cache(maxsize=None)
-def load_multilingual() -> dict[str, tuple[Sentence, ...]]:
-    """``language -> sentences`` of ``texts/multilingual.tsv`` (espeak-ng voice names as keys)."""
+def _language_table(name: str) -> dict[str, tuple[Sentence, ...]]:
+    """``language -> sentences`` of ``texts/<name>.tsv`` (lines ``language<TAB>text``; espeak-ng
+    voice names as keys), each sentence named ``<name>/<line number>``."""
     table: dict[str, list[Sentence]] = {}
-    lines = (TEXTS_DIR / "multilingual.tsv").read_text(encoding="utf-8").splitlines()
+    lines = (TEXTS_DIR / f"{name}.tsv").read_text(encoding="utf-8").splitlines()
     for number, line in enumerate(lines, 1):
         if line.strip():
             language, text = line.split("\t")
-            table.setdefault(language, []).append(Sentence(f"multilingual/{number}", language, text.strip()))
+            table.setdefault(language, []).append(Sentence(f"{name}/{number}", language, text.strip()))
     return {language: tuple(sentences) for language, sentences in table.items()}
+
+
+@lru_cache(maxsize=None)
+def load_multilingual() -> dict[str, tuple[Sentence, ...]]:
+    """The evaluation sentences per language (``texts/multilingual.tsv``)."""
+    return _language_table("multilingual")
 
 
 @lru_cache(maxsize=None)
 def load_multilingual_training() -> dict[str, tuple[Sentence, ...]]:
-    """``language -> sentences`` of ``texts/multilingual_train.tsv``: what the corpus speaks in
-    languages other than English."""
-    table: dict[str, list[Sentence]] = {}
-    lines = (TEXTS_DIR / "multilingual_train.tsv").read_text(encoding="utf-8").splitlines()
-    for number, line in enumerate(lines, 1):
-        if line.strip():
-            language, text = line.split("\t")
-            table.setdefault(language, []).append(Sentence(f"multilingual_train/{number}", language, text.strip()))
-    return {language: tuple(sentences) for language, sentences in table.items()}
+    """What the corpus speaks in languages other than English (``texts/multilingual_train.tsv``),
+    kept apart from the evaluation sentences."""
+    return _language_table("multilingual_train")
 
 
 def training_languages() -> tuple[str, ...]:
