@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import blender_addon  # noqa: E402
-from results_md import write_section  # noqa: E402
+from results_md import publish  # noqa: E402
 from blender_addon import core, rig  # noqa: E402
 
 FRAMES, CHANNELS, RUNS = 250, 52, 10
@@ -91,21 +91,11 @@ def main() -> None:
         (f"read back: evaluate {CHANNELS + 6} F-curves at {FRAMES} frames, build the take (median of {RUNS})",
          f"{read_ms:.1f} ms"),
     ]
-    section = "\n".join([
-        HEADING,
-        "",
+    publish(HEADING, [
         f"Command: `$S2T_BPY_PYTHON bench/bench_addon_keyframes.py --write`. Blender {bpy.app.version_string} "
         f"(background), Python {platform.python_version()}, {os.cpu_count()}-core CPU ({platform.machine()}).",
         f"Workload: {FRAMES} frames x {CHANNELS + 6} channels ({CHANNELS} shape keys + 6 pose) = {keys} keys.",
-        "",
-        "| measure | value |",
-        "|---|---|",
-        *[f"| {name} | {value} |" for name, value in rows],
-        "",
-    ])
-    print(section)
-    if "--write" in sys.argv:
-        write_section(HEADING, section)
+    ], rows)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests" / "blender_addon"))
 
 import blender_addon  # noqa: E402
-from results_md import write_section  # noqa: E402
+from results_md import publish  # noqa: E402
 import retarget_names  # noqa: E402
 from blender_addon import character, core, retarget  # noqa: E402
 
@@ -123,21 +123,11 @@ def main() -> None:
         (f"matching: placeable names placed ({placeable} have an ARKit counterpart)",
          f"{right}/{placeable} ({100 * right / placeable:.0f} %)"),
     ]
-    section = "\n".join([
-        HEADING,
-        "",
+    publish(HEADING, [
         f"Command: `$S2T_BPY_PYTHON bench/bench_retarget.py --write`. Blender {bpy.app.version_string} (background), "
         f"Python {platform.python_version()}, {os.cpu_count()}-core CPU ({platform.machine()}), "
         f"{datetime.date.today()}, load average {load[0]:.1f} (a shared machine: timings are upper bounds).",
-        "",
-        "| measure | value |",
-        "|---|---|",
-        *[f"| {name} | {value} |" for name, value in rows],
-        "",
-    ])
-    print(section)
-    if "--write" in sys.argv:
-        write_section(HEADING, section)
+    ], rows)
 
 
 if __name__ == "__main__":

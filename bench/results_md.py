@@ -3,6 +3,7 @@ benchmarks that run inside Blender)."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
@@ -17,3 +18,13 @@ def write_section(heading: str, section: str, path: Path = RESULTS) -> None:
         return
     end = text.find("\n## ", start + len(heading))
     path.write_text(text[:start] + section + (text[end + 1:] if end >= 0 else ""))
+
+
+def publish(heading: str, notes: list[str], rows: list[tuple[str, str]]) -> None:
+    """Print the section (``heading``, ``notes`` lines, a measure/value table of ``rows``) and,
+    with ``--write`` on the command line, put it into RESULTS.md."""
+    section = "\n".join([heading, "", *notes, "", "| measure | value |", "|---|---|",
+                          *[f"| {name} | {value} |" for name, value in rows], ""])  # fmt: skip
+    print(section)
+    if "--write" in sys.argv:
+        write_section(heading, section)
