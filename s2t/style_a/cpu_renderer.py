@@ -83,6 +83,7 @@ class CpuRenderer(StyleARenderer):
                                    source[:, 2], self.normals)
         if self.mouth.source_box is None:
             self.source_xy = self._lips_off_the_slit(self.source_xy, np.ptp(photo.landmarks[[48, 54], 0]) * self.scale)
+        self.source_xy_out = self.source_xy / self.scale  # the same points in output pixels, for the lids
         if self.mouth.fallback:
             warnings.warn(f"the photo's own teeth are not used ({self.mouth.fallback}); the mouth interior is synthetic",
                           stacklevel=2)
@@ -142,11 +143,12 @@ class CpuRenderer(StyleARenderer):
         full = full / self.scale + self.full_grid
         frame = cv2.remap(self.source_image, full[..., 0], full[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         synthesized = np.zeros((self.size, self.size), np.float32)
-        interior = self.mouth.draw(self.source_image, target_xy / self.scale, target[:, 2], rotation)
+        target_out = target_xy / self.scale  # output pixels
+        interior = self.mouth.draw(self.source_image, target_out, target[:, 2], rotation)
         if interior is not None:
             frame = self._composite(frame, interior, synthesized)
-        frame = self.lids.draw(frame, self.source_image, target_xy / self.scale, target[:, 2],
-                               lid_sources / self.scale, expression, self.source_xy / self.scale)
+        frame = self.lids.draw(frame, self.source_image, target_out, target[:, 2], lid_sources / self.scale, expression,
+                               self.source_xy_out)
         return self._finish(frame, synthesized)
 
     def _shape(self, expression: np.ndarray) -> np.ndarray:
