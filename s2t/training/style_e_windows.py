@@ -71,6 +71,15 @@ def grammar_texts(clip_id: str, emotion: str, level: int, count: int = 3) -> lis
     return candidate_sentences(emotion, level, [], rng, count=count)
 
 
+def indirect_texts(clip_id: str, emotion: str, level: int, count: int = 2) -> list[str]:
+    """``count`` indirect sentences for the emotion at ``level`` ("She is over the moon."),
+    drawn with a generator seeded by the clip id (:mod:`s2t.data.indirect_emotion`)."""
+    from s2t.data.indirect_emotion import indirect_sentences
+
+    rng = np.random.default_rng(zlib.crc32(f"indirect/{clip_id}".encode()))
+    return indirect_sentences(emotion, level, rng, count=count)
+
+
 def read_annotations(root: str | Path) -> dict[str, list[str]]:
     """``clip_id -> texts`` from every ``shard_*/annotations.jsonl`` of a corpus."""
     texts: dict[str, list[str]] = {}
@@ -107,9 +116,11 @@ def load_corpus_clips(root: str | Path, config: StyleEConfig, progress: bool = T
         # The annotation's descriptive sentences and the plain labels both: trained on
         # annotations alone, short texts like "He is angry." came out weak (bench/RESULTS.md);
         # and a few whole-face sentences of the annotation grammar in other words (intensity
-        # words of the clip's level: "annoyed", "furious"), so more phrasings land (issue #19).
+        # words of the clip's level: "annoyed", "furious"), so more phrasings land, and indirect
+        # ones that describe the mood without naming it (issue #19).
         texts = [*annotations.get(record.clip_id, []), *emotion_texts(record.emotion, record.level),
-                 *grammar_texts(record.clip_id, record.emotion, record.level)]
+                 *grammar_texts(record.clip_id, record.emotion, record.level),
+                 *indirect_texts(record.clip_id, record.emotion, record.level)]
         clips.append(training_clip(record.clip_id, clip.audio, clip.coeffs, texts, record.emotion == "neutral",
                                    identity_dim=config.identity_dim))  # fmt: skip
     if not clips:

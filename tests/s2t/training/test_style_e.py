@@ -12,7 +12,8 @@ from s2t.style_e.checkpoint import read_checkpoint
 from s2t.style_e.label_texts import emotion_texts
 from s2t.training.common import latest_checkpoint
 from s2t.training.style_e import TrainConfig, train_style_e
-from s2t.training.style_e_windows import WindowSampler, grammar_texts, load_corpus_clips, read_annotations
+from s2t.training.style_e_windows import (WindowSampler, grammar_texts, indirect_texts, load_corpus_clips,
+                                         read_annotations)
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # torch work: see one_thread in tests/conftest.py
 
@@ -120,10 +121,11 @@ def test_corpus_clips_take_annotations_and_label_texts(tiny, tmp_path):
     (root / "shard_0000" / "annotations.jsonl").write_text(json.dumps(annotation) + "\n")
     assert read_annotations(root) == {"c0000000": ["beaming"]}
     clips = load_corpus_clips(root, tiny.config(), progress=False)
-    first = CorpusIndex(root)[0]
+    first, second = CorpusIndex(root)[0], CorpusIndex(root)[1].clip_id
     assert [c.texts for c in clips] == [
-        ("beaming", *emotion_texts(first.emotion, first.level), *grammar_texts("c0000000", first.emotion, first.level)),
-        (*emotion_texts("neutral", 2), *grammar_texts(CorpusIndex(root)[1].clip_id, "neutral", 2))]
+        ("beaming", *emotion_texts(first.emotion, first.level), *grammar_texts("c0000000", first.emotion, first.level),
+         *indirect_texts("c0000000", first.emotion, first.level)),
+        (*emotion_texts("neutral", 2), *grammar_texts(second, "neutral", 2), *indirect_texts(second, "neutral", 2))]
     assert [c.neutral for c in clips] == [False, True]
     assert clips[0].target.shape == (25, 10) and clips[0].mel.shape == (81, 80)
     np.testing.assert_array_equal(clips[0].identity, [0.5, 0, 0, 0])
