@@ -2,7 +2,7 @@
 
 For each clip: action-unit intensities from its coefficients, thresholded into active AUs
 with three levels (:func:`read_action_units`); dozens of candidate sentences from the emotion,
-its level and the active AUs (:mod:`s2t.data.annotate_grammar`); the candidates ranked and
+its level and the active AUs (:mod:`s2t.text.emotion_grammar`); the candidates ranked and
 the top five distinct ones kept (:class:`ReferenceRanker` offline, :class:`ClipImageRanker`
 with CLIP weights, as the paper, on frames of the clip's source video or, for synthetic
 corpora, renders of its rig); written to ``shard_*/annotations.jsonl``
@@ -41,7 +41,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from s2t.checkpoint import atomic_write
-from s2t.data.annotate_grammar import candidate_sentences, select_cues
+from s2t.text.emotion_grammar import candidate_sentences, select_cues
 from s2t.data.corpus import ClipRecord, CorpusIndex
 from s2t.face.coeffs import CoeffSequence
 from s2t.face.facs import AU_TO_BLENDSHAPES, OPENFACE_AUS, aus_from_blendshapes

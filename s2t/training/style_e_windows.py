@@ -28,6 +28,8 @@ from s2t.audio.features import SAMPLE_RATE, frame_mel_windows, melspectrogram
 from s2t.face.coeffs import CoeffSequence
 from s2t.style_e.denoiser import StyleEConfig
 from s2t.style_e.label_texts import emotion_texts
+from s2t.text.emotion_grammar import candidate_sentences
+from s2t.text.indirect_emotion import indirect_sentences
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,17 +67,13 @@ def grammar_texts(clip_id: str, emotion: str, level: int, count: int = 3) -> lis
     """``count`` whole-face sentences of the annotation grammar for the emotion at ``level``
     ("The speaker looks irritated.", "He delivers the line in a rage."), drawn with a generator
     seeded by the clip id, so a corpus always gets the same ones."""
-    from s2t.data.annotate_grammar import candidate_sentences
-
     rng = np.random.default_rng(zlib.crc32(f"grammar/{clip_id}".encode()))
     return candidate_sentences(emotion, level, [], rng, count=count)
 
 
 def indirect_texts(clip_id: str, emotion: str, level: int, count: int = 2) -> list[str]:
     """``count`` indirect sentences for the emotion at ``level`` ("She is over the moon."),
-    drawn with a generator seeded by the clip id (:mod:`s2t.data.indirect_emotion`)."""
-    from s2t.data.indirect_emotion import indirect_sentences
-
+    drawn with a generator seeded by the clip id (:mod:`s2t.text.indirect_emotion`)."""
     rng = np.random.default_rng(zlib.crc32(f"indirect/{clip_id}".encode()))
     return indirect_sentences(emotion, level, rng, count=count)
 

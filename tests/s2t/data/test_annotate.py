@@ -9,12 +9,12 @@ import torch
 from s2t.data import annotate, corpus
 from s2t.data.annotate import (ReferenceRanker, annotate_clip, annotate_corpus, au_level, clip_frames, encode_images,
                                export_annotations, make_ranker, read_action_units, select_diverse)  # fmt: skip
-from s2t.data.annotate_grammar import (CUES, EMOTION_WORDS, NEUTRAL_CUES, candidate_sentences, mentions_emotion,
-                                       reads_well, select_cues)  # fmt: skip
 from s2t.face.coeffs import CoeffSequence
 from s2t.face.facs import AU_NAMES, aus_from_blendshapes, blendshapes_from_aus, emotion_blendshapes
 from s2t.face.model import FaceModel
 from s2t.face.rig.blendshapes import ARKIT_52
+from s2t.text.emotion_grammar import (CUES, EMOTION_WORDS, NEUTRAL_CUES, candidate_sentences, mentions_emotion,
+                                     reads_well, select_cues)  # fmt: skip
 from s2t.training.style_e_windows import read_annotations
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # torch work: see one_thread in tests/conftest.py
@@ -155,7 +155,7 @@ def test_combined_cues_take_precedence_over_their_parts():
 
 
 def test_verbs_inflect():
-    from s2t.data.annotate_grammar import present_participle, third_person, with_article
+    from s2t.text.emotion_grammar import present_participle, third_person, with_article
 
     assert [third_person(v) for v in ("raise", "press", "arch")] == ["raises", "presses", "arches"]
     assert [present_participle(v) for v in ("raise", "drop", "lower")] == ["raising", "dropping", "lowering"]

@@ -2,7 +2,7 @@
 idiom instead of naming it ("He has had enough of this." for anger, "She can hardly sit still."
 for fear).
 
-The annotation grammar (:mod:`s2t.data.annotate_grammar`) always names the emotion, so a model
+The annotation grammar (:mod:`s2t.text.emotion_grammar`) always names the emotion, so a model
 trained on it alone read sentences like "His patience is wearing thin." as off its map and
 rendered them weakly (bench/RESULTS.md, "Style-E: next level"). Users write such sentences,
 so training sees some of them beside the grammar's. Phrases per level follow the grammar's
@@ -103,4 +103,13 @@ def indirect_sentences(emotion: str, level: int, rng: np.random.Generator, count
     return sentences
 
 
-__all__ = ["INDIRECT_PHRASES", "indirect_sentences"]
+def every_indirect_sentence(emotion: str, level: int) -> list[str]:
+    """Each phrase of the emotion at ``level`` once, as a sentence ("He ...", "She ..." in
+    turn): the fixed set text anchoring compares with (:mod:`s2t.style_e.anchors`)."""
+    levels = INDIRECT_PHRASES[emotion]
+    subjects = (_SUBJECTS[0], _SUBJECTS[1])
+    return [f"{subjects[i % 2][0]} {phrase.format(pos=subjects[i % 2][1], self=subjects[i % 2][2])}."
+            for i, phrase in enumerate(levels.get(level, levels[min(levels)]))]
+
+
+__all__ = ["INDIRECT_PHRASES", "every_indirect_sentence", "indirect_sentences"]

@@ -3,9 +3,9 @@ import re
 import numpy as np
 import pytest
 
-from s2t.data.annotate_grammar import mentions_emotion
+from s2t.text.emotion_grammar import mentions_emotion
 from s2t.data.emotion import EMOTIONS
-from s2t.data.indirect_emotion import INDIRECT_PHRASES, indirect_sentences
+from s2t.text.indirect_emotion import INDIRECT_PHRASES, indirect_sentences
 from s2t.eval.expressiveness import MILD_SENTENCES
 from s2t.eval.quality import PARAPHRASES
 
