@@ -32,7 +32,7 @@ from datetime import datetime, timezone
 
 import numpy as np
 
-PROTOCOL_VERSION = (1, 2)
+PROTOCOL_VERSION = (1, 3)
 """(major, minor) of the wire format, versioned apart from the package; see docs/protocol.md."""
 
 DEFAULT_ENDPOINT = "tcp://127.0.0.1:5599"

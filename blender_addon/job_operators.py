@@ -119,7 +119,8 @@ class S2T_OT_generate_animation(_JobOperator, bpy.types.Operator):
             raise ValueError("write the emotion in words (or pick a preset)")
         photo = _file_bytes(props.photo_path, "identity photo")[0] if props.photo_path else None
         buffers = {"audio": audio, **({"photo": photo} if photo else {})}
-        params = {"text": props.emotion_text, "seed": props.seed, "strength": props.emotion_strength}
+        params = {"text": props.emotion_text, "seed": props.seed, "strength": props.emotion_strength,
+                  "variants": props.variants}
         if props.emotion_from_markers:
             fps = context.scene.render.fps / context.scene.render.fps_base
             markers = [(marker.frame, marker.name) for marker in context.scene.timeline_markers]
@@ -128,28 +129,35 @@ class S2T_OT_generate_animation(_JobOperator, bpy.types.Operator):
                 raise ValueError("no timeline marker after the take's start is named with an emotion "
                                  "(rename a marker, e.g. 'She turns angry')")
             params["emotion_track"] = track
-        take = rig.take_name(props.emotion_text.split(",")[0].split(".")[0])
-        from_strip = bool(props.audio_strip)
+        base = props.emotion_text.split(",")[0].split(".")[0]
+        take = rig.take_name(base)
+        sound_added = bool(props.audio_strip)  # a strip's sound is already in the Sequencer
 
         def on_update(update: Update) -> None:
-            if update.take is None:
-                return
+            nonlocal sound_added
             scene = bpy.context.scene
             target = bpy.data.objects[obj_name]
-            if on_character:
-                try:
-                    action = character.apply_take(scene, target, update.take, take)
-                except ValueError as exc:
-                    target.s2t_character.message, target.s2t_character.message_is_error = str(exc), True
-                    return
-            else:
-                action = rig.apply_take(scene, target, update.take, take)
-            scene.style2talker.last_take = action.name
-            if not from_strip:
-                sequencer.add_sound_strip(scene, audio_path, action.name, scene.style2talker.frame_start)
+            for arrived in update.takes:  # several when the job has variants: one action each, named by seed
+                seed = arrived.metadata.get("seed")
+                name = take if params["variants"] == 1 else rig.take_name(f"{base} seed {seed}")
+                if on_character:
+                    try:
+                        action = character.apply_take(scene, target, arrived, name)
+                    except ValueError as exc:
+                        target.s2t_character.message, target.s2t_character.message_is_error = str(exc), True
+                        return
+                else:
+                    action = rig.apply_take(scene, target, arrived, name)
+                scene.style2talker.last_take = action.name
+                if not sound_added:  # one sound strip for all takes of the line
+                    sequencer.add_sound_strip(scene, audio_path, action.name, scene.style2talker.frame_start)
+                    sound_added = True
 
         _start("coefficients", "Generate Animation", params, buffers, on_update)
-        return f"Generating take {take!r}"
+        if props.variants == 1:
+            return f"Generating take {take!r}"
+        last_seed = props.seed + props.variants - 1
+        return f"Generating {props.variants} takes of {base.strip() or 'the line'!r} (seeds {props.seed}-{last_seed})"
 
 
 class S2T_OT_render_stylized(_JobOperator, bpy.types.Operator):

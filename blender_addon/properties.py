@@ -65,6 +65,9 @@ class S2TSceneProperties(bpy.types.PropertyGroup):
     art_strength: FloatProperty(name="Art Strength", default=1.0, min=0.0, max=1.0, subtype="FACTOR",
                                 description="0 keeps the photo's look, 1 follows the art style fully")
     seed: IntProperty(name="Seed", default=0, min=0, description="Random seed of the generation")
+    variants: IntProperty(name="Takes", default=1, min=1, max=8,
+                          description="Takes of the same line to generate, one per seed from Seed on; each "
+                                      "becomes its own action (and NLA track on a character set to stack takes)")
     resolution: EnumProperty(name="Resolution", description="Side of the square stylized frames, in pixels",
                              items=[("256", "256 px", ""), ("512", "512 px", ""), ("1024", "1024 px", "")],
                              default="512")

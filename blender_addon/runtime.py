@@ -142,7 +142,7 @@ def tick() -> float | None:
         current.job.close()
     current.progress.apply(update.stage, update.progress, now)
     props = bpy.context.scene.style2talker
-    new_data = bool(update.frames) or update.take is not None or update.rig is not None
+    new_data = bool(update.frames) or bool(update.takes) or update.rig is not None
     if update.ended:
         _finish(current, update, props, time.monotonic() - current.started)
         _ACTIVE = None

@@ -30,7 +30,7 @@ class Update:
 
     stage: str | None = None
     progress: float | None = None
-    take: core.Take | None = None
+    takes: list[core.Take] = field(default_factory=list)  # a job with variants sends several
     rig: core.Rig | None = None
     rig_metadata: dict = field(default_factory=dict)
     frames: list[tuple[int, Path]] = field(default_factory=list)
@@ -203,7 +203,7 @@ class BackendJob:
             if content.get("total"):
                 update.progress = content["done"] / content["total"]
         elif message.type == COEFFICIENTS:
-            update.take = core.take_from_message(message.content, message.buffers)
+            update.takes.append(core.take_from_message(message.content, message.buffers))
         elif message.type == RIG:
             update.rig = core.rig_from_message(message.content, message.buffers)
             update.rig_metadata = dict(message.content.get("metadata", {}))

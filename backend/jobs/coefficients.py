@@ -1,6 +1,7 @@
 """The ``coefficients`` job: Style-E, speech + emotion text or an emotion track (+ the photo's face shape)
--> a coefficient sequence, through :meth:`s2t.pipeline.TalkingHeadPipeline.coefficients`. PyTorch is
-imported, and the model loaded, on the first such job."""
+-> a coefficient sequence, through :meth:`s2t.pipeline.TalkingHeadPipeline.coefficients`; with
+``variants`` N, N sequences of the same line (seeds ``seed`` to ``seed + N - 1``), one message each.
+PyTorch is imported, and the model loaded, on the first such job."""
 
 from __future__ import annotations
 
@@ -18,12 +19,16 @@ from s2t.pipeline import TalkingHeadPipeline, emotion_text
 from s2t.video import MAX_AUDIO_SECONDS, MediaError, probe_audio
 
 
+MAX_VARIANTS = 16
+
+
 @dataclass(frozen=True)
 class CoefficientsInput:
     text: str
     seed: int
     strength: float
     track: Any = None  # an s2t.style_e.emotion_track.EmotionTrack, which replaces ``text``
+    variants: int = 1
 
 
 def prepare_coefficients(params: dict, buffers: dict) -> tuple[CoefficientsInput, dict]:
@@ -49,7 +54,11 @@ def prepare_coefficients(params: dict, buffers: dict) -> tuple[CoefficientsInput
     if type(strength) not in (int, float) or not 0 <= strength <= 4:
         raise JobError(BAD_INPUT, f"strength must be a number from 0 (neutral) to 4, got {strength!r}")
     check_image_buffer(buffers, "photo", required=False)
-    return CoefficientsInput(text, int_param(params, "seed", 0, 0, 2**31 - 1), float(strength), track), {}
+    seed = int_param(params, "seed", 0, 0, 2**31 - 1)
+    variants = int_param(params, "variants", 1, 1, MAX_VARIANTS)
+    if seed + variants - 1 > 2**31 - 1:
+        raise JobError(BAD_INPUT, f"seed + variants - 1 must be at most {2**31 - 1}, got {seed + variants - 1}")
+    return CoefficientsInput(text, seed, float(strength), track, variants), {}
 
 
 def run_coefficients(job: CoefficientsInput, ctx: JobContext, checkpoint: str = "default",
@@ -62,7 +71,7 @@ def run_coefficients(job: CoefficientsInput, ctx: JobContext, checkpoint: str = 
     from s2t.audio import load_audio
     from s2t.style_e.conditioning import identity_from_photo
 
-    steps = 4 if "photo" in ctx.inputs else 3
+    steps = (3 if "photo" in ctx.inputs else 2) + job.variants  # the last steps: one per take
     yield progress("reading the audio", 0, steps)
     try:
         probe_audio(ctx.inputs["audio"], max_seconds=max_audio_seconds, label="the audio")
@@ -90,9 +99,11 @@ def run_coefficients(job: CoefficientsInput, ctx: JobContext, checkpoint: str = 
             job.track.check_duration(len(audio) / 16000)  # load_audio gives 16 kHz
         except ValueError as exc:
             raise JobError(BAD_INPUT, f"emotion_track: {exc}") from None
-    yield progress("sampling", steps - 1, steps)
     emotion = job.text if job.track is None else job.track
-    sequence = pipeline.coefficients(audio, emotion, seed=job.seed, strength=job.strength, identity=identity,
-                                     metadata=metadata)
-    fields, arrays = pack_coefficients(sequence)
-    yield make_message(COEFFICIENTS, fields, arrays)
+    for take in range(job.variants):
+        stage = "sampling" if job.variants == 1 else f"sampling take {take + 1} of {job.variants}"
+        yield progress(stage, steps - job.variants + take, steps)
+        sequence = pipeline.coefficients(audio, emotion, seed=job.seed + take, strength=job.strength,
+                                         identity=identity, metadata=metadata)
+        fields, arrays = pack_coefficients(sequence)
+        yield make_message(COEFFICIENTS, fields, arrays)

@@ -142,10 +142,16 @@ def main(folder: Path) -> None:
     assert len([s for s in compat.sequencer_strips(scene) if s.type == "IMAGE"]) == 1
 
     props.emotion_preset = "sad"
+    props.seed, props.variants = 4, 2  # two takes of the line, seeds 4 and 5: an action each, one sound strip
     assert bpy.ops.s2t.generate_animation() == {"FINISHED"}
     run_job(runtime, props)
+    assert props.job_status == "DONE", props.job_error
     second_take = props.last_take
+    variant_takes = sorted(a.name for a in bpy.data.actions if " seed " in a.name)
+    assert [name.rsplit(" ", 2)[1] for name in variant_takes] == ["4", "5"] and second_take == variant_takes[1]
     assert second_take != first_take and first_take in bpy.data.actions
+    assert len([s for s in compat.sequencer_strips(scene) if s.type == "SOUND"]) == 2
+    props.seed, props.variants = 0, 1
     first_action = bpy.data.actions[first_take]
     first_jaw = next(f for f in (first_action.layers[0].strips[0].channelbags[0].fcurves
                                  if compat.HAS_SLOTTED_ACTIONS else first_action.fcurves)
@@ -178,7 +184,7 @@ def main(folder: Path) -> None:
     assert props.job_status == "DONE", props.job_error
 
     result = {"failure": failure, "first_take": first_take, "hero": {"keyed": hero_keyed, "edit_index": 3, "edit_value": 0.55},
-              "second_take": second_take, "frames": frames, "keyed": keyed.tolist(),
+              "second_take": second_take, "variant_takes": variant_takes, "frames": frames, "keyed": keyed.tolist(),
               "edit_index": edit_index, "edit_value": edit_value, "frame_dir": str(frame_dir),
               "longest_tick_ms": {label: max(ms for name, ms in runtime.TIMINGS if name == label)
                                   for label in {name for name, _ in runtime.TIMINGS}},

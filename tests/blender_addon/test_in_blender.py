@@ -155,6 +155,9 @@ def check_backend_flow(folder: Path, jobs_dir: Path, output: str) -> dict:
     assert abs(sent[edit, jaw] - result["edit_value"]) < 1e-5  # the render got the hand-edited curve
     others = np.delete(np.arange(len(sent)), edit)
     assert np.abs(sent[others, jaw] - expression[others, jaw]).max() < 1e-5
+    variants = sorted((jobs_dir / manifests[4]["job_id"] / "outputs").glob("*-coefficients-expression.npy"))
+    assert manifests[4]["params"]["variants"] == 2 and len(variants) == 2  # one take per seed
+    assert not np.array_equal(np.load(variants[0]), np.load(variants[1]))
     frames = sorted(Path(result["frame_dir"]).glob("*.png"))
     assert len(frames) == len(expression) and frames[0].name == "000001.png"
     assert f"Style2Talker error: Build Face Rig failed: {result['failure']}\n" in output  # the log has it all
