@@ -81,7 +81,8 @@ class TextAnchors:
         self._tables: tuple[torch.Tensor, torch.Tensor] | None = None
 
     def describe(self) -> dict | str:
-        return "off" if self.mix == 0 else {"temperature": self.temperature, "mix": self.mix}
+        return "off" if self.mix == 0 else {"temperature": self.temperature, "mix": self.mix,
+                                            "anchors": len(self.anchors)}
 
     def _build_tables(self) -> tuple[torch.Tensor, torch.Tensor]:
         """``(A, M)``: the anchors' unit embeddings and their meanings' (each sentence encoded once)."""

@@ -33,7 +33,7 @@ def test_anchoring_snaps_toward_the_nearest_anchor():
     assert 0.8 < between[0] < cross[0] / 2
     off = TextAnchors(TableEncoder(), mix=0.0, anchors=LABELS[:1])
     assert torch.equal(off.encode(["a bit cross"]), TableEncoder().encode(["a bit cross"]))
-    assert off.describe() == "off" and half.describe() == {"temperature": 0.05, "mix": 0.5}
+    assert off.describe() == "off" and half.describe() == {"temperature": 0.05, "mix": 0.5, "anchors": 3}
     with pytest.raises(ValueError, match="mix"):
         TextAnchors(TableEncoder(), mix=1.5)
 
