@@ -5,7 +5,7 @@ import pytest
 
 from s2t.text.emotion_grammar import mentions_emotion
 from s2t.data.emotion import EMOTIONS
-from s2t.text.indirect_emotion import INDIRECT_PHRASES, indirect_sentences
+from s2t.text.indirect_emotion import INDIRECT_PHRASES, every_indirect_sentence, indirect_sentences
 from s2t.eval.expressiveness import MILD_SENTENCES
 from s2t.eval.quality import PARAPHRASES
 
@@ -60,3 +60,10 @@ def test_the_held_out_evaluation_sentences_stay_apart():
 def test_unknown_emotion_is_a_clear_error():
     with pytest.raises(KeyError, match="unknown emotion 'bored'.*angry"):
         indirect_sentences("bored", 1, np.random.default_rng(0))
+
+
+def test_every_indirect_sentence_says_each_phrase_once():
+    sentences = every_indirect_sentence("happy", 3)
+    assert len(sentences) == len(INDIRECT_PHRASES["happy"][3]) == len(set(sentences))
+    assert sentences[0] == "He is over the moon." and sentences[1].startswith("She ")
+    assert every_indirect_sentence("neutral", 3) == every_indirect_sentence("neutral", 1)  # one level
