@@ -4,10 +4,10 @@ The objective is the paper's Eq. (2), ``|| β_0 - μθ(β_t, c, t) ||²`` with t
 1000 steps, on standardised values and averaged over the real (unpadded) frames of each
 window. Neither the paper nor AGRoL's code (``diffusion/diffusion_model.py``, whose
 ``training_losses`` is an L2 on x_0 alone) adds velocity or smoothness terms; here the head
-pose gets a loss weight of its own and velocity and acceleration terms (:class:`PoseMotion`,
-``TrainConfig.pose_velocity_weight`` / ``pose_acceleration_weight``, as MDM's velocity loss
-does for body motion), because the plain loss left generated heads nearly still (issue #19;
-the embedded checkpoint predates them). Optimiser as AGRoL's training command: AdamW, lr
+pose gets a loss weight of its own, and optional velocity and acceleration terms
+(:class:`PoseMotion`, ``TrainConfig.pose_velocity_weight`` / ``pose_acceleration_weight``, as
+MDM's velocity loss does for body motion; off by default, see there), because generated heads
+were nearly still (issue #19; the corpus's own head motion mattered more, bench/RESULTS.md). Optimiser as AGRoL's training command: AdamW, lr
 3e-4, weight decay 1e-4.
 
 The windows (clips, padding, emotion texts, the null text for neutral clips) are
@@ -66,12 +66,12 @@ class TrainConfig:
         "pose": 2.0})
     # Velocity and acceleration of the head pose as extra terms (pose_velocity_loss,
     # pose_acceleration_loss; at weight 1 an error that is independent from frame to frame weighs
-    # as in the x_0 loss): an x_0 loss alone lets the head drift smoothly toward the mean and
-    # jitter between frames instead of nodding with the speech. A 300-step continuation against a
-    # matched run without them found yaw and roll 14 % and 8 % stiller (bench/RESULTS.md,
-    # "Style-E: next level"): the next from-scratch run should compare both.
-    pose_velocity_weight: float = 1.0
-    pose_acceleration_weight: float = 0.5
+    # as in the x_0 loss). Off by default: two matched 1500-step runs on the multilingual corpus
+    # (bench/RESULTS.md, "Style-E: the third checkpoint") moved the head as much with them
+    # (1.0-1.4 degrees std) as without, their angular speed followed loudness a little more
+    # (r 0.24 against 0.18), but lips sealed on far fewer /p b m/ frames (0.34 against 0.43).
+    pose_velocity_weight: float = 0.0
+    pose_acceleration_weight: float = 0.0
 
 
 def loss_weights(config: StyleEConfig, weights: dict[str, float]) -> torch.Tensor:

@@ -74,7 +74,8 @@ def trained(tmp_path_factory, torch_threads):
     """A tiny model trained 120 steps on 8 clips (4 happy, 4 neutral): about 10 s on one thread."""
     out = tmp_path_factory.mktemp("trained")
     clips = [make_clip(i, "happy" if i % 2 else "neutral") for i in range(8)]
-    train = TrainConfig(steps=120, batch_size=8, learning_rate=3e-3, eval_every=20, save_every=120, val_fraction=0.0)
+    train = TrainConfig(steps=120, batch_size=8, learning_rate=3e-3, eval_every=20, save_every=120, val_fraction=0.0,
+                        pose_velocity_weight=1.0, pose_acceleration_weight=0.5)  # as when the tests using it were written
     with torch_threads(1):
         path = train_style_e(clips, out, tiny_config(), train, text_encoder=HashTextEncoder(), log=lambda _: None)
     return SimpleNamespace(path=path, out=out, clips=clips)

@@ -59,7 +59,8 @@ def test_fixed_seed_losses_are_pinned(tiny, tmp_path, one_thread):
     Recorded after the pose terms were rescaled to the x_0 loss's units (train loss 82 -> 0.87 at
     step 1); splitting the loop into windows + loop had changed nothing before that."""
     clips = [tiny.clip(i, "happy" if i % 2 else "neutral", seconds=1.0) for i in range(4)]
-    train = TrainConfig(steps=6, batch_size=4, eval_every=1, save_every=6, val_fraction=0.0)
+    train = TrainConfig(steps=6, batch_size=4, eval_every=1, save_every=6, val_fraction=0.0,
+                        pose_velocity_weight=1.0, pose_acceleration_weight=0.5)  # the pose terms pinned too
     train_style_e(clips, tmp_path, tiny.config(), train, text_encoder=tiny.text, log=lambda _: None)
     rows = [(r["step"], r["train_loss"], r["val_loss"]) for r in read_metrics(tmp_path)]
     expected = [("0", "nan", "0.614617"), ("1", "0.874012", "0.593835"), ("2", "0.651278", "0.574513"),
