@@ -53,12 +53,20 @@ def key_channels(emotion: str, names: tuple[str, ...], share: float = 0.75) -> t
     return tuple(n for n, w in zip(names, weights) if w >= share * weights.max() and n != "jawOpen")
 
 
+def _mirrored(name: str) -> str:
+    return name[:-4] + "Right" if name.endswith("Left") else name[:-5] + "Left" if name.endswith("Right") else name
+
+
 def key_activation(expression: np.ndarray, emotion: str, names: tuple[str, ...]) -> float:
-    """Mean of the emotion's key channels over frames (NaN for neutral)."""
+    """Mean of the emotion's key channels over frames (NaN for neutral), on whichever side the
+    face shows it: the mean of the mirrored channels (Left <-> Right) when that is larger. The
+    prototype's contempt smirks on the right, but the corpus's on either side, so a smirk on
+    the left is as much contempt (for symmetric keys both sides are the same channels)."""
     keys = key_channels(emotion, names)
     if not keys:
         return float("nan")
-    return float(expression[:, [names.index(k) for k in keys]].mean())
+    sides = ([names.index(k) for k in keys], [names.index(_mirrored(k)) for k in keys])
+    return float(max(expression[:, side].mean() for side in sides))
 
 
 def text_neighbours(encoder, sentences: list[str]) -> tuple[np.ndarray, tuple[str, ...]]:
