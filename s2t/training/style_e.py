@@ -72,6 +72,10 @@ class TrainConfig:
     # (r 0.24 against 0.18), but lips sealed on far fewer /p b m/ frames (0.34 against 0.43).
     pose_velocity_weight: float = 0.0
     pose_acceleration_weight: float = 0.0
+    # Each voice engine gets the same share of training windows (WindowSampler). The
+    # multilingual corpus is 79 % espeak-ng, and flite's lips sealed on fewer /p b m/ frames
+    # after training on it than after the half-flite English corpus (bench/RESULTS.md).
+    balance_sources: bool = False
 
 
 def loss_weights(config: StyleEConfig, weights: dict[str, float]) -> torch.Tensor:
@@ -219,7 +223,7 @@ def train_style_e(
     motion = None
     if train.pose_velocity_weight or train.pose_acceleration_weight:
         motion = PoseMotion(train.pose_velocity_weight, train.pose_acceleration_weight)
-    sampler = WindowSampler(train_clips, config.window, text_index, train.neutral_null_prob)
+    sampler = WindowSampler(train_clips, config.window, text_index, train.neutral_null_prob, train.balance_sources)
     val_sampler = WindowSampler(val_clips, config.window, text_index, train.neutral_null_prob)
     val_generator = torch.Generator().manual_seed(train.seed + 1)
     val_data = [(val_sampler.sample(train.batch_size, val_generator), val_generator.get_state())

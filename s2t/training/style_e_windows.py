@@ -35,7 +35,8 @@ from s2t.text.indirect_emotion import indirect_sentences
 @dataclass(frozen=True, eq=False)
 class TrainingClip:
     """One clip ready for training: ``mel`` ``(M, 80)`` float16, ``target`` ``(T, x_dim)``
-    (expression ⊕ pose), its emotion ``texts``, ``identity`` ``(I,)``, and whether it is neutral."""
+    (expression ⊕ pose), its emotion ``texts``, ``identity`` ``(I,)``, whether it is neutral, and
+    its ``source`` (the voice engine of a synthetic clip: ``WindowSampler`` can balance them)."""
 
     clip_id: str
     mel: np.ndarray
@@ -43,6 +44,7 @@ class TrainingClip:
     texts: tuple[str, ...]
     identity: np.ndarray
     neutral: bool
+    source: str = ""
 
     @property
     def num_frames(self) -> int:
@@ -50,8 +52,8 @@ class TrainingClip:
 
 
 def training_clip(clip_id: str, audio: np.ndarray, coeffs: CoeffSequence, texts: list[str] | tuple[str, ...],
-                  neutral: bool, identity: np.ndarray | None = None,
-                  identity_dim: int = 16) -> TrainingClip:  # fmt: skip
+                  neutral: bool, identity: np.ndarray | None = None, identity_dim: int = 16,
+                  source: str = "") -> TrainingClip:  # fmt: skip
     """A :class:`TrainingClip` from 16 kHz audio and its coefficient sequence; ``identity``
     defaults to ``coeffs.metadata["identity"]`` (zeros when absent)."""
     if not texts:
@@ -60,7 +62,7 @@ def training_clip(clip_id: str, audio: np.ndarray, coeffs: CoeffSequence, texts:
         identity = coeffs.metadata.get("identity", np.zeros(identity_dim))
     target = np.concatenate([coeffs.expression, coeffs.pose], axis=1).astype(np.float32)
     return TrainingClip(clip_id, melspectrogram(audio).astype(np.float16), target, tuple(texts),
-                        np.asarray(identity, np.float32), bool(neutral))  # fmt: skip
+                        np.asarray(identity, np.float32), bool(neutral), source)  # fmt: skip
 
 
 def grammar_texts(clip_id: str, emotion: str, level: int, count: int = 3) -> list[str]:
@@ -120,7 +122,7 @@ def load_corpus_clips(root: str | Path, config: StyleEConfig, progress: bool = T
                  *grammar_texts(record.clip_id, record.emotion, record.level),
                  *indirect_texts(record.clip_id, record.emotion, record.level)]
         clips.append(training_clip(record.clip_id, clip.audio, clip.coeffs, texts, record.emotion == "neutral",
-                                   identity_dim=config.identity_dim))  # fmt: skip
+                                   identity_dim=config.identity_dim, source=record.engine))  # fmt: skip
     if not clips:
         raise ValueError(f"the corpus {root} has no clips")
     return clips
@@ -136,9 +138,16 @@ class WindowSampler:
     audio_key = "mel"
 
     def __init__(self, clips: list[TrainingClip], window: int, text_index: dict[str, int],
-                 neutral_null_prob: float) -> None:  # fmt: skip
+                 neutral_null_prob: float, balance_sources: bool = False) -> None:  # fmt: skip
+        """Windows are drawn in proportion to frames; with ``balance_sources`` each clip source
+        (voice engine) gets the same share of windows, however many frames it has."""
         self.clips, self.window, self.text_index, self.neutral_null_prob = clips, window, text_index, neutral_null_prob
         self.frame_weights = torch.tensor([c.num_frames for c in clips], dtype=torch.float64)
+        if balance_sources:
+            per_source: dict[str, float] = {}
+            for clip in clips:
+                per_source[clip.source] = per_source.get(clip.source, 0.0) + clip.num_frames
+            self.frame_weights /= torch.tensor([per_source[c.source] for c in clips], dtype=torch.float64)
 
     def audio_window(self, index: int, start: int) -> np.ndarray | torch.Tensor:
         """Clip ``index``'s audio input for the window from frame ``start``: ``(W, 80, 16)`` mel."""

@@ -217,3 +217,18 @@ def test_grammar_texts_vary_per_clip_and_follow_the_level():
     held_out = {t for texts in (*MILD_SENTENCES.values(), *PARAPHRASES.values()) for t in texts}
     made = {t for i in range(200) for e in MILD_SENTENCES for t in grammar_texts(f"c{i}", e, 1 + i % 3)}
     assert not made & held_out  # the held-out sentences stay held out
+
+
+def test_window_sampler_can_give_each_voice_engine_the_same_share(tiny):
+    from dataclasses import replace
+    clips = [replace(tiny.clip(i, "neutral", seconds=1.0), source="espeak-ng" if i < 3 else "flite",
+                     identity=np.full(4, float(i), np.float32)) for i in range(4)]  # fmt: skip
+    text_index = {t: 0 for c in clips for t in c.texts}
+    generator = torch.Generator().manual_seed(0)
+
+    def flite_share(balance: bool) -> float:
+        sampler = WindowSampler(clips, 16, text_index, neutral_null_prob=0.0, balance_sources=balance)
+        identities = sampler.sample(4000, generator)["identity"]
+        return float((identities[:, 0] == 3).float().mean())
+
+    assert abs(flite_share(False) - 0.25) < 0.03 and abs(flite_share(True) - 0.5) < 0.03
