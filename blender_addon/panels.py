@@ -25,9 +25,8 @@ def draw_panel(layout: bpy.types.UILayout, context: bpy.types.Context) -> None:
     inputs.prop(props, "emotion_text")
     inputs.prop(props, "emotion_strength", slider=True)
     inputs.prop(props, "emotion_from_markers")
-    row = inputs.row(align=True)
-    row.prop(props, "seed")
-    row.prop(props, "variants")
+    inputs.prop(props, "seed")
+    inputs.prop(props, "variants")
     inputs.prop(props, "frame_start", text="Start")
 
     style = layout.box()

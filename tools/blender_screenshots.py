@@ -84,6 +84,7 @@ def setup() -> None:
     blank.save()
     props.photo_path, props.audio_path = blank.filepath_raw, str(AUDIO)
     props.emotion_preset, props.resolution, props.art_preset = "happy", "512", "comic"
+    props.variants = 2  # two takes of the line: the panel shows the Takes field in use
     view = area_of("VIEW_3D")
     view.spaces[0].show_region_ui = True
     view.spaces[0].shading.color_type = "TEXTURE"
