@@ -33,6 +33,7 @@ from torch.nn.functional import normalize
 
 from s2t.style_e.label_texts import emotion_texts, label_texts
 from s2t.text.emotion_grammar import EMOTION_WORDS, candidate_sentences
+from s2t.text.encoders import encode_by_length
 from s2t.text.indirect_emotion import every_indirect_sentence
 
 DEFAULT_TEMPERATURE = 0.03
@@ -87,7 +88,7 @@ class TextAnchors:
     def _build_tables(self) -> tuple[torch.Tensor, torch.Tensor]:
         """``(A, M)``: the anchors' unit embeddings and their meanings' (each sentence encoded once)."""
         sentences = list(dict.fromkeys(s for a in self.anchors for s in (a.text, *a.meaning)))
-        unit = dict(zip(sentences, normalize(self.encoder.encode(sentences).float(), dim=-1)))
+        unit = dict(zip(sentences, normalize(encode_by_length(self.encoder, sentences, batch=64).float(), dim=-1)))
         compare = torch.stack([unit[a.text] for a in self.anchors])
         meaning = torch.stack([torch.stack([unit[s] for s in a.meaning]).mean(0) if a.meaning else unit[a.text]
                                for a in self.anchors])  # fmt: skip

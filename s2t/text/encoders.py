@@ -72,6 +72,14 @@ def load_text_encoder(name_or_path: str | Path = "minilm", device: str | torch.d
 # -- CLIP ---------------------------------------------------------------------------------
 
 
+def encode_by_length(encoder: TextEncoder, texts: list[str], batch: int = 16) -> torch.Tensor:
+    """``encoder.encode`` in batches of similar length (less padding: ~1.5x faster for MiniLM)."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    chunks = [encoder.encode([texts[i] for i in order[start : start + batch]]).cpu()
+              for start in range(0, len(texts), batch)]  # fmt: skip
+    return torch.cat(chunks)[torch.tensor(order).argsort()]
+
+
 class ClipTextEncoder:
     """CLIP's ``encode_text`` on ``clip.tokenize`` (77 tokens, longer texts truncated)."""
 
@@ -317,4 +325,5 @@ class MiniLMEncoder:
         return F.normalize(pooled, dim=-1)
 
 
-__all__ = ["CLIP_FILE", "KNOWN_ENCODERS", "ClipTextEncoder", "MiniLMEncoder", "TextEncoder", "load_text_encoder"]
+__all__ = ["CLIP_FILE", "KNOWN_ENCODERS", "ClipTextEncoder", "MiniLMEncoder", "TextEncoder", "encode_by_length",
+           "load_text_encoder"]
