@@ -12,6 +12,7 @@ face model, Style-E when available, a Style-A implementation); the art comes in 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -70,14 +71,23 @@ class TalkingHeadPipeline:
                      metadata: dict | None = None) -> CoeffSequence:
         """Style-E: speech (a file, or 16 kHz samples with ``metadata`` for the sequence) + emotion
         text or track (+ the photo's face shape) -> expression and head pose at 25 fps."""
-        if self.style_e is None:
-            raise StageUnavailable("Style-E (speech + emotion text -> coefficients) is not loaded; "
-                                   "pass a coefficient file with --coeffs")
-        if isinstance(emotion, str):
-            emotion = emotion_text(emotion)
+        emotion = self._style_e_emotion(emotion)
         if isinstance(audio, np.ndarray):
             return self.style_e.generate(audio, emotion, seed, strength, identity, metadata=metadata)
         return self.style_e(str(audio), emotion, seed=seed, strength=strength, identity=identity)
+
+    def takes(self, audio: np.ndarray, emotion: "str | EmotionTrack", seeds: list[int], *, strength: float = 1.0,
+              identity: np.ndarray | None = None, metadata: dict | None = None) -> Iterator[CoeffSequence]:
+        """:meth:`coefficients` for each seed of the same line (16 kHz samples), one take at a
+        time as they are asked for; the audio features and text embeddings are made once."""
+        emotion = self._style_e_emotion(emotion)
+        return self.style_e.iter_variants(audio, emotion, list(seeds), strength, identity, metadata=metadata)
+
+    def _style_e_emotion(self, emotion: "str | EmotionTrack") -> "str | EmotionTrack":
+        if self.style_e is None:
+            raise StageUnavailable("Style-E (speech + emotion text -> coefficients) is not loaded; "
+                                   "pass a coefficient file with --coeffs")
+        return emotion_text(emotion) if isinstance(emotion, str) else emotion
 
     def renderer(self, photo: PreparedPhoto, art: Art = NO_ART) -> StyleARenderer:
         """Style-A: the renderer of ``photo`` in ``art`` (frames at the photo's size)."""

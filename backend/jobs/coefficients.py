@@ -100,10 +100,10 @@ def run_coefficients(job: CoefficientsInput, ctx: JobContext, checkpoint: str = 
         except ValueError as exc:
             raise JobError(BAD_INPUT, f"emotion_track: {exc}") from None
     emotion = job.text if job.track is None else job.track
+    seeds = [job.seed + take for take in range(job.variants)]
+    takes = pipeline.takes(audio, emotion, seeds, strength=job.strength, identity=identity, metadata=metadata)
     for take in range(job.variants):
         stage = "sampling" if job.variants == 1 else f"sampling take {take + 1} of {job.variants}"
         yield progress(stage, steps - job.variants + take, steps)
-        sequence = pipeline.coefficients(audio, emotion, seed=job.seed + take, strength=job.strength,
-                                         identity=identity, metadata=metadata)
-        fields, arrays = pack_coefficients(sequence)
+        fields, arrays = pack_coefficients(next(takes))  # sampled now; the audio features were made once
         yield make_message(COEFFICIENTS, fields, arrays)

@@ -16,6 +16,7 @@ step. Everything random comes from one ``torch.Generator`` seeded with ``seed``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -211,12 +212,19 @@ class StyleE:
         small per-frame arrays: audio features and windows are made and denoised in pieces."""
         return self.variants(audio, emotion, [seed], strength, identity, num_inference_steps, metadata)[0]
 
-    @torch.no_grad()
     def variants(self, audio: np.ndarray, emotion: str | EmotionTrack, seeds: list[int], strength: float = 1.0,
                  identity: np.ndarray | None = None, num_inference_steps: int | None = None,
                  metadata: dict | None = None) -> list[CoeffSequence]:  # fmt: skip
         """One take per seed of the same line (as :meth:`generate`), sharing the audio features
         and text embeddings; takes differ where the speech leaves room (head motion, brows)."""
+        return list(self.iter_variants(audio, emotion, seeds, strength, identity, num_inference_steps, metadata))
+
+    @torch.no_grad()  # wraps each step of the generator
+    def iter_variants(self, audio: np.ndarray, emotion: str | EmotionTrack, seeds: list[int], strength: float = 1.0,
+                      identity: np.ndarray | None = None, num_inference_steps: int | None = None,
+                      metadata: dict | None = None) -> Iterator[CoeffSequence]:  # fmt: skip
+        """:meth:`variants`, each take sampled when it is asked for (a caller can report progress
+        between takes); the shared work is done before the first."""
         if strength < 0:
             raise ValueError(f"strength must be 0 (neutral) or more, got {strength}")
         config, model = self.config, self.model
@@ -238,7 +246,6 @@ class StyleE:
             described = {"emotion": emotion}
         # frames past the audio repeat its last mel row, as in training
         features = encode_audio_stream(model, audio, max(num_frames, config.window))
-        takes = []
         for seed in seeds:
             values = sample_sequence(model, self.scheduler, features, schedule, identity_vector.to(device),
                                      num_inference_steps=steps, overlap=self.overlap,
@@ -249,9 +256,7 @@ class StyleE:
                     "text_encoder": config.text_encoder, "text_anchoring": self.anchors.describe(),
                     "blinks": "added" if added else "generated",
                     **(metadata or {})}  # fmt: skip
-            takes.append(CoeffSequence(config.model_id, config.fps, config.channel_names, expression, values[:, k:],
-                                       info))  # fmt: skip
-        return takes
+            yield CoeffSequence(config.model_id, config.fps, config.channel_names, expression, values[:, k:], info)
 
 
 __all__ = ["StyleE", "blend_weights", "encode_audio_stream", "sample_sequence", "window_starts"]

@@ -163,3 +163,18 @@ def test_variants_differ_and_each_follows_the_audio(trained, tiny):
         assert np.corrcoef(take.channel("jawOpen"), envelope)[0, 1] > 0.5
     single = style_e.generate(audio, "a neutral face", seed=5)
     np.testing.assert_array_equal(single.expression, takes[1].expression)  # a variant is the seed's own take
+
+
+@pytest.mark.slow
+def test_the_pipeline_samples_takes_one_at_a_time(trained, tiny):
+    from s2t.pipeline import TalkingHeadPipeline
+
+    style_e = load_style_e(trained.path, text_encoder=tiny.text)
+    audio, _ = tiny.speech(2.0, 98)
+    takes = TalkingHeadPipeline(None, style_e).takes(audio, " a neutral face ", [7, 8])
+    first = next(takes)  # the first take comes before the second is sampled
+    assert first.metadata["seed"] == 7 and first.metadata["emotion"] == "a neutral face"
+    second = next(takes)
+    np.testing.assert_array_equal(second.expression, style_e.generate(audio, "a neutral face", seed=8).expression)
+    with pytest.raises(StopIteration):
+        next(takes)
