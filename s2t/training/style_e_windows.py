@@ -69,15 +69,18 @@ def grammar_texts(clip_id: str, emotion: str, level: int, count: int = 3) -> lis
     """``count`` whole-face sentences of the annotation grammar for the emotion at ``level``
     ("The speaker looks irritated.", "He delivers the line in a rage."), drawn with a generator
     seeded by the clip id, so a corpus always gets the same ones."""
-    rng = np.random.default_rng(zlib.crc32(f"grammar/{clip_id}".encode()))
-    return candidate_sentences(emotion, level, [], rng, count=count)
+    return candidate_sentences(emotion, level, [], _clip_rng("grammar", clip_id), count=count)
 
 
 def indirect_texts(clip_id: str, emotion: str, level: int, count: int = 2) -> list[str]:
     """``count`` indirect sentences for the emotion at ``level`` ("She is over the moon."),
     drawn with a generator seeded by the clip id (:mod:`s2t.text.indirect_emotion`)."""
-    rng = np.random.default_rng(zlib.crc32(f"indirect/{clip_id}".encode()))
-    return indirect_sentences(emotion, level, rng, count=count)
+    return indirect_sentences(emotion, level, _clip_rng("indirect", clip_id), count=count)
+
+
+def _clip_rng(purpose: str, clip_id: str) -> np.random.Generator:
+    """A generator seeded by the clip id (and what it draws), so a corpus always gets the same texts."""
+    return np.random.default_rng(zlib.crc32(f"{purpose}/{clip_id}".encode()))
 
 
 def read_annotations(root: str | Path) -> dict[str, list[str]]:
